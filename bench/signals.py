@@ -1,0 +1,284 @@
+"""``python -m bench.signals``: POST throughput and match-lookup latency, in one run.
+
+Parts, run one after another with one gunicorn at a time (so they never compete for the 2 cores):
+
+1. ``bare``    bench.bare_app: the Flask-plus-gunicorn ceiling for a JSON POST;
+2. ``rawsql``  bench.rawsql_app: the durable work in plain psycopg (HMAC, lookup, INSERT, COMMIT);
+3. ``ours``    verwijsindex.wsgi:app, POST /api/v1/signals on a freshly migrated database;
+4. ``matches`` a fresh database bulk-loaded to the baseline (10 000) signals, GET /matches/{id}
+   and GET /matches measured; then loaded up to N and measured again.
+
+Each load is a warm-up (discarded, but its errors are reported) and a measured wrk run with the
+same connections. The database is dropped and recreated at the start and dropped at the end.
+Exit status: 0 when every requested part measured cleanly (targets may still FAIL), 1 when a
+part errored or saw unexpected statuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench import db, report, service, wrk
+from bench.bsn import CHILD_SPAN
+from bench.load import load_signals
+from bench.servers import GunicornSettings, gunicorn
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/verwijsindex_bench"
+PARTS = ("bare", "rawsql", "ours", "matches")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options; defaults are the issue's (100 000 signals, 16 connections, 20 s)."""
+    p = argparse.ArgumentParser(prog="python -m bench.signals", description=__doc__.split("\n")[0])
+    p.add_argument("--signals", type=int, default=100_000, help="N stored signals for the 2nd match measurement")
+    p.add_argument("--baseline-signals", type=int, default=10_000, help="stored signals for the 1st match measurement")
+    p.add_argument("--duration", type=int, default=20, help="seconds per measured wrk run")
+    p.add_argument("--warmup", type=int, default=3, help="seconds of discarded warm-up before each run")
+    p.add_argument("--connections", type=int, default=16, help="wrk connections (fixed concurrency)")
+    p.add_argument("--threads", type=int, default=2, help="wrk threads")
+    p.add_argument("--workers", type=int, default=GunicornSettings.workers, help="gunicorn workers")
+    p.add_argument("--worker-class", default=GunicornSettings.worker_class, choices=["sync", "gthread"])
+    p.add_argument("--worker-threads", type=int, default=1, help="threads per worker (gthread only)")
+    p.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="dropped and recreated!")
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
+    p.add_argument("--match-sample", type=int, default=1000, help="match ids to cycle through")
+    p.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
+    p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    args = p.parse_args(argv)
+    unknown = set(args.parts.split(",")) - set(PARTS)
+    if unknown:
+        p.error(f"unknown parts: {', '.join(sorted(unknown))}")
+    if args.signals <= args.baseline_signals:
+        p.error("--signals must be larger than --baseline-signals")
+    return args
+
+
+class Runner:
+    """State of one benchmark run: settings, the BSN offset, where logs go."""
+
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.workdir = workdir
+        self.settings = GunicornSettings(
+            workers=args.workers, worker_class=args.worker_class, threads=args.worker_threads
+        )
+        self.load = wrk.WrkLoad(args.threads, args.connections, args.duration)
+        self.warm = wrk.WrkLoad(args.threads, args.connections, args.warmup)
+        # Random start so two runs against a kept database do not repeat children; advanced past
+        # every run's highest counter so runs within this process never do.
+        self.offset = secrets.randbelow(CHILD_SPAN)
+        self.commands: list[str] = []
+
+    # -- loads -------------------------------------------------------------------------------
+
+    def _wrk(self, url: str, script: Path, args: list[str], load: wrk.WrkLoad,
+             env: Mapping[str, str]) -> wrk.WrkResult:  # fmt: skip
+        self.commands.append(" ".join(wrk.command(url, script, args, load)))
+        return wrk.run(url, script, args, load, env={**os.environ, **env})
+
+    def post_load(self, base_url: str, tokens: tuple[str, str] = ("none", "none")) -> dict[str, Any]:
+        """Warm-up then measured POST run with fresh, unique BSNs for each."""
+        env = {"BENCH_TOKEN_A": tokens[0], "BENCH_TOKEN_B": tokens[1]}
+        out: dict[str, Any] = {}
+        for name, load in (("warmup", self.warm), ("post", self.load)):
+            args = [str(self.load.threads), str(self.offset)]
+            res = self._wrk(base_url, wrk.POST_SIGNALS, args, load, env)
+            self.offset += (res.counter_max + 1) * self.load.threads
+            out[name] = res.as_dict()
+            print(f"  {name:<7} {res.rps:8.1f} req/s  p50 {res.p50_ms:.2f} ms  "
+                  f"p99 {res.p99_ms:.2f} ms  non-2xx {res.non_2xx}", flush=True)  # fmt: skip
+        return out
+
+    def get_load(self, base_url: str, paths: list[str], token: str, label: str) -> dict[str, Any]:
+        """Warm-up then measured GET run cycling through ``paths``; returns the measured run."""
+        paths_file = self.workdir / f"paths-{label}.txt"
+        paths_file.write_text("\n".join(paths) + "\n")
+        env = {"BENCH_TOKEN_A": token}
+        warm = self._wrk(base_url, wrk.GET_PATHS, [str(paths_file)], self.warm, env)
+        res = self._wrk(base_url, wrk.GET_PATHS, [str(paths_file)], self.load, env)
+        print(f"  {label:<22} {res.rps:8.1f} req/s  p50 {res.p50_ms:.2f} ms  "
+              f"p99 {res.p99_ms:.2f} ms  non-2xx {res.non_2xx}", flush=True)  # fmt: skip
+        return {**res.as_dict(), "warmup_unexpected_status": warm.unexpected_status}
+
+    # -- parts ---------------------------------------------------------------------------------
+
+    def bare(self) -> dict[str, Any]:
+        """The bare Flask ceiling."""
+        with gunicorn("bare", "bench.bare_app:app", self.settings, self.workdir,
+                      cwd=service.REPO_ROOT) as srv:  # fmt: skip
+            return self.post_load(srv.base_url)
+
+    def rawsql(self) -> dict[str, Any]:
+        """The plain-psycopg durable reference, in its own table of the benchmark database."""
+        env = {"BENCH_DATABASE_URL": self.args.database_url, "BENCH_HMAC_KEY": secrets.token_hex(32)}
+        with gunicorn("rawsql", "bench.rawsql_app:app", self.settings, self.workdir, env=env,
+                      cwd=service.REPO_ROOT) as srv:  # fmt: skip
+            out = self.post_load(srv.base_url)
+        row = db.query_one(
+            self.args.database_url,
+            "SELECT count(*), count(DISTINCT child_pseudonym),"
+            " count(*) FILTER (WHERE cardinality(parent_pseudonyms) > 0) FROM bench_raw_signals",
+        )
+        if row:
+            out["stored"] = {"rows": row[0], "distinct_children": row[1], "with_parents": row[2]}
+        return out
+
+    def _service(self, keys_dir: Path) -> tuple[dict[str, str], service.Setup]:
+        env = service.service_env(self.args.database_url, keys_dir)
+        return env, service.prepare(env)
+
+    def ours(self) -> dict[str, Any]:
+        """Our POST /api/v1/signals on a freshly migrated schema, two professionals alternating."""
+        keys = self.workdir / "keys-post"
+        keys.mkdir()
+        env, setup = self._service(keys)
+        tokens = (service.token(setup.professional_ids[0], env),
+                  service.token(setup.professional_ids[1], env))  # fmt: skip
+        with gunicorn("ours", service.WSGI_APP, self.settings, self.workdir, env=env,
+                      ready_path=service.HEALTH_PATH, cwd=service.REPO_ROOT) as srv:  # fmt: skip
+            return self.post_load(srv.base_url, tokens)
+
+    def _match_stage(self, env: dict[str, str], setup: service.Setup, label: str) -> dict[str, Any]:
+        token = service.token(setup.professional_ids[0], env)
+        with gunicorn(f"ours-matches-{label}", service.WSGI_APP, self.settings, self.workdir,
+                      env=env, ready_path=service.HEALTH_PATH, cwd=service.REPO_ROOT) as srv:  # fmt: skip
+            ids = service.match_ids(srv.base_url, token, self.args.match_sample)
+            if not ids:
+                raise RuntimeError(f"no matches visible to professional A at {label}")
+            return {
+                "match_ids_sampled": len(ids),
+                "get_match": self.get_load(
+                    srv.base_url, [f"/api/v1/matches/{i}" for i in ids], token, f"get_match@{label}"
+                ),
+                "list_matches": self.get_load(
+                    srv.base_url, ["/api/v1/matches"], token, f"list_matches@{label}"
+                ),
+            }
+
+    def matches(self) -> dict[str, Any]:
+        """Match lookups at the baseline size and at N, on a database of exactly that many signals."""
+        base, n = self.args.baseline_signals, self.args.signals
+        db.recreate_database(self.args.database_url)
+        keys = self.workdir / "keys-matches"
+        keys.mkdir()
+        env, setup = self._service(keys)
+        out: dict[str, Any] = {}
+        try:
+            load_signals(self.args.database_url, keys, base, setup.professional_ids, start=0)
+        except NotImplementedError as exc:
+            return {"skipped": str(exc)}
+        analyze(self.args.database_url)
+        out["baseline"] = {"signals": base, **self._match_stage(env, setup, str(base))}
+        load_signals(self.args.database_url, keys, n - base, setup.professional_ids, start=base)
+        analyze(self.args.database_url)
+        out["full"] = {"signals": n, **self._match_stage(env, setup, str(n))}
+        return out
+
+
+def analyze(database_url: str) -> None:
+    """Refresh planner statistics after a bulk load, as autovacuum would on a live system."""
+    with psycopg.connect(db.libpq_url(database_url), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
+def _version(argv: list[str]) -> str | None:
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (proc.stdout or proc.stderr).strip().splitlines()[0] if (proc.stdout or proc.stderr) else None
+
+
+def environment(database_url: str) -> dict[str, Any]:
+    """Facts that make two result files comparable (or show why they are not)."""
+    return {
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "gunicorn": _version([sys.executable, "-m", "gunicorn", "--version"]),
+        "wrk": _version([wrk.wrk_binary(), "--version"]),
+        "git_commit": _version(["git", "-C", str(service.REPO_ROOT), "rev-parse", "HEAD"]),
+        "postgres": db.server_facts(database_url),
+    }
+
+
+def _part_failed(result: Any) -> bool:
+    """An error, or any run in it with an unexpected status or socket error."""
+    if isinstance(result, dict):
+        if "error" in result:
+            return True
+        if "unexpected_status" in result:
+            return bool(result["unexpected_status"]) or any(result["socket_errors"].values())
+        return any(_part_failed(v) for v in result.values())
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the requested parts, print the table and ratios, write the JSON; see module doc."""
+    args = parse_args(argv)
+    wanted = [p for p in PARTS if p in args.parts.split(",")]
+    started = dt.datetime.now(dt.UTC)
+    results: dict[str, Any] = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "config": {
+            "signals": args.signals,
+            "baseline_signals": args.baseline_signals,
+            "parts": wanted,
+            "wrk": {"threads": args.threads, "connections": args.connections,
+                    "duration_s": args.duration, "warmup_s": args.warmup},  # fmt: skip
+        },
+        "parts": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="verwijsindex-bench-") as tmp:
+        runner = Runner(args, Path(tmp))
+        results["config"]["gunicorn"] = runner.settings.as_dict()
+        db.recreate_database(args.database_url)
+        results["environment"] = env_facts = environment(args.database_url)
+        if env_facts["postgres"].get("synchronous_commit") != "on":
+            print("refusing to benchmark: synchronous_commit is not 'on'", file=sys.stderr)
+            return 1
+        steps: dict[str, Callable[[], dict[str, Any]]] = {
+            "bare": runner.bare, "rawsql": runner.rawsql, "ours": runner.ours,
+            "matches": runner.matches,
+        }  # fmt: skip
+        try:
+            for part in wanted:
+                print(f"== {part}", flush=True)
+                try:
+                    results["parts"][part] = steps[part]()
+                except Exception as exc:  # keep going: one broken part must not hide the others
+                    traceback.print_exc()
+                    results["parts"][part] = {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            if not args.keep_database:
+                db.drop_database(args.database_url)
+        results["commands"] = runner.commands
+    results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    results["ratios"], results["targets"] = report.ratios_and_targets(results["parts"])
+
+    print()
+    print(report.table(results))
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = args.results_dir / f"signals-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nresults: {out}")
+    return 1 if any(_part_failed(results["parts"][p]) for p in wanted) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

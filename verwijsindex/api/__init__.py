@@ -1,0 +1,67 @@
+"""The HTTP API under `/api/v1` (NL API Design Rules), mounted by `create_app`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from flask_smorest import Api
+
+from verwijsindex.api import matches, problems, signals, system
+from verwijsindex.api.context import core
+from verwijsindex.api.openapi import PREFIX, build_document
+from verwijsindex.api.problems import problem
+from verwijsindex.version import API_VERSION
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _expected_content_type() -> str | None:
+    if request.method not in _BODY_METHODS or request.url_rule is None:
+        return None
+    if request.path == f"{PREFIX}/oauth/token":
+        return "application/x-www-form-urlencoded"
+    return "application/json"
+
+
+def _check_content_type() -> Response | None:
+    expected = _expected_content_type()
+    if expected is not None and request.mimetype != expected:
+        return problem(415, "Unsupported Media Type", f"Send the request body as {expected}.")
+    return None
+
+
+def _add_standard_headers(response: Response) -> Response:
+    response.headers["API-Version"] = API_VERSION
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="verwijsindex",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=None,  # served below, after applying the conventions
+    )
+    api = Api(app)
+    for module in (system, signals, matches):
+        api.register_blueprint(module.blp)
+    problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's
+    app.before_request(_check_content_type)
+    app.after_request(_add_standard_headers)
+
+    @app.get(f"{PREFIX}/openapi.json")
+    def openapi_document() -> Any:
+        response = jsonify(build_document(api, core().settings.base_url))
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    app.extensions["verwijsindex.api"] = api

@@ -1,0 +1,68 @@
+"""Request-scoped access to the core and to the acting professional."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import current_app, g, request
+
+from verwijsindex.domain import Unauthenticated
+from verwijsindex.services import Actor, Core
+from verwijsindex.services.auth import authenticate
+
+EXTENSION_KEY = "verwijsindex"
+
+
+def core() -> Core:
+    found: Core = current_app.extensions[EXTENSION_KEY]
+    return found
+
+
+def actor() -> Actor:
+    """The professional this request acts for, authenticated once per request."""
+    cached: Actor | None = g.get("actor")
+    if cached is not None:
+        return cached
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("A bearer token is required (Authorization: Bearer ...).")
+    found = authenticate(core(), token.strip(), request.headers.get("X-Professional-Id"))
+    g.actor = found
+    return found
+
+
+# --- cursor pagination ----------------------------------------------------------------------
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(key: tuple[datetime, uuid.UUID]) -> str:
+    raw = f"{key[0].isoformat()}|{key[1]}".encode("ascii")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        moment, _, key = raw.partition("|")
+        parsed = datetime.fromisoformat(moment)
+        if parsed.tzinfo is None:
+            raise BadCursor("cursor")
+        return parsed, uuid.UUID(key)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor("cursor") from None
+
+
+def next_url(path: str, key: tuple[datetime, uuid.UUID] | None, **query: object) -> str | None:
+    """The absolute URL of the next page, or None on the last one."""
+    if key is None:
+        return None
+    params = {k: v for k, v in query.items() if v is not None}
+    params["cursor"] = encode_cursor(key)
+    return f"{core().settings.base_url.rstrip('/')}{path}?{urlencode(params)}"

@@ -1,0 +1,153 @@
+"""RFC 9457 problem responses for every error the API can give, and nothing else.
+
+Domain errors, HTTP errors (404, 405 with `Allow`, 415), request-parsing errors from
+webargs (400 with `invalidParams` listing every problem) and unexpected exceptions (a 500
+without details; the traceback goes to the log) all leave through `problem()`. Field names
+taken from the request are sanitised, so a BSN sent as a JSON *key* is not echoed either.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from verwijsindex.domain import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Problem,
+    Unauthenticated,
+)
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+_SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_STATUS_OF: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+}
+
+
+def problem_type(status: int) -> str:
+    return "about:blank" if status >= 500 else f"urn:verwijsindex:problem:{status}"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    invalid_params: list[Problem] | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": problem_type(status),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if invalid_params is not None:
+        body["invalidParams"] = [{"name": p.name, "reason": p.reason} for p in invalid_params]
+    if extra:
+        body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def safe_field_name(name: object) -> str:
+    """A field name fit to echo: identifiers only, and never a run of digits like a BSN."""
+    text = str(name)
+    if _SAFE_NAME.fullmatch(text) and not re.search(r"[0-9]{5,}", text):
+        return text
+    return "(unrecognised field)"
+
+
+def flatten_messages(messages: object, prefix: str = "") -> Iterator[Problem]:
+    """Marshmallow's nested error dict as flat `name`/`reason` pairs (`a.b`, `list[2]`)."""
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            elif key == "_schema":
+                name = prefix or "body"
+            elif "." in str(key):  # already a dotted path, from a schema-level rule
+                name = ".".join(safe_field_name(part) for part in str(key).split("."))
+                name = f"{prefix}.{name}" if prefix else name
+            else:
+                name = f"{prefix}.{safe_field_name(key)}" if prefix else safe_field_name(key)
+            yield from flatten_messages(value, name)
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            if isinstance(item, Mapping | list | tuple):
+                yield from flatten_messages(item, prefix)
+            else:
+                yield Problem(prefix or "body", str(item))
+    else:
+        yield Problem(prefix or "body", str(messages))
+
+
+def _webargs_problems(data: Mapping[str, Any]) -> list[Problem]:
+    messages = data.get("messages", {})
+    problems: list[Problem] = []
+    for location, errors in messages.items():
+        if location == "json" and isinstance(errors, list):
+            problems.append(Problem("body", "The body is not valid JSON."))
+            continue
+        problems.extend(flatten_messages(errors))
+    return problems
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None)
+    if status in (400, 422) and isinstance(data, Mapping) and "messages" in data:
+        return problem(
+            400,
+            "Invalid input",
+            "The request has invalid parameters; see invalidParams.",
+            invalid_params=_webargs_problems(data),
+        )
+    headers: dict[str, str] = {}
+    if status == 405:
+        allow = dict(error.get_headers()).get("Allow")
+        if allow:
+            headers["Allow"] = allow
+    detail = {
+        404: "There is nothing at this address.",
+        405: "This method is not supported here; see the Allow header.",
+    }.get(status, error.description or "")
+    return problem(status, error.name, detail, headers=headers)
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    status = _STATUS_OF.get(type(error), 400)
+    headers = {"WWW-Authenticate": 'Bearer realm="verwijsindex"'} if status == 401 else None
+    if isinstance(error, InvalidInput):
+        return problem(status, error.title, error.detail, invalid_params=error.problems)
+    return problem(status, error.title, error.detail, headers=headers)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    # The traceback holds no BSN: BSNs live only in `Bsn` objects whose repr is redacted.
+    log.exception("unexpected error", exc_info=error)
+    return problem(500, "Internal Server Error", "Something went wrong on our side.")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,265 @@
+"""Marshmallow schemas: the JSON shapes of contract section 5, in camelCase.
+
+Request schemas refuse unknown fields (contract 2.2: nothing can be smuggled in) and report
+every problem at once: field errors, and the cross-field rules of the domain run on what
+could be parsed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from verwijsindex import domain
+from verwijsindex.api.context import core
+from verwijsindex.domain import Bsn, Informatieplicht, NewSignal, Postponement, PostponementReason
+from verwijsindex.pseudonym import parse_bsn
+
+BSN_REASON = "Not a valid BSN: nine digits that pass the elfproef."
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class BsnField(fields.String):
+    """Deserialises to an opaque `Bsn`; the error message never repeats the input."""
+
+    default_error_messages = {"invalid": BSN_REASON}  # noqa: RUF012
+
+    def _deserialize(  # type: ignore[override]
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> Bsn:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        parsed = parse_bsn(value)
+        if parsed is None:
+            raise self.make_error("invalid")
+        return parsed
+
+
+def _bsn_field(**kwargs: Any) -> BsnField:
+    return BsnField(
+        metadata={
+            "description": "Burgerservicenummer (9 digits, elfproef). Pseudonymised on arrival.",
+            "pattern": "^[0-9]{9}$",
+            "example": "111222333",
+        },
+        **kwargs,
+    )
+
+
+class PostponementSchema(StrictSchema):
+    reason = fields.Enum(PostponementReason, by_value=True, required=True)
+    justification = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=domain.JUSTIFICATION_MAX_LENGTH),
+        metadata={"description": "Why informing is postponed; stored encrypted."},
+    )
+    review_on = fields.Date(required=True, data_key="reviewOn")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Postponement:
+        return Postponement(**data)
+
+
+class InformatieplichtInSchema(StrictSchema):
+    child_informed = fields.Boolean(load_default=False, data_key="childInformed")
+    parents_informed = fields.Boolean(load_default=False, data_key="parentsInformed")
+    postponement = fields.Nested(PostponementSchema, load_default=None, allow_none=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Informatieplicht:
+        return Informatieplicht(**data)
+
+
+class SignalInSchema(StrictSchema):
+    bsn = _bsn_field(required=True)
+    birth_date = fields.Date(required=True, data_key="birthDate")
+    parent_bsns = fields.List(
+        _bsn_field(),
+        load_default=list,
+        data_key="parentBsns",
+        validate=validate.Length(max=domain.MAX_PARENTS),
+    )
+    informatieplicht = fields.Nested(InformatieplichtInSchema, required=True)
+
+    @validates_schema(skip_on_field_errors=False)
+    def domain_rules(self, data: dict[str, Any], **_: Any) -> None:
+        # Fields that failed to parse are absent or still raw here; check only the rest.
+        parents = data.get("parent_bsns")
+        duty = data.get("informatieplicht")
+        problems = domain.new_signal_problems(
+            child=data.get("bsn"),
+            birth_date=data.get("birth_date"),
+            parents=parents
+            if isinstance(parents, list) and all(isinstance(p, Bsn) for p in parents)
+            else None,
+            informatieplicht=duty if isinstance(duty, Informatieplicht) else None,
+            today=core().local_date(core().now()),
+        )
+        if problems:
+            errors: dict[str, list[str]] = {}
+            for p in problems:
+                errors.setdefault(p.name, []).append(p.reason)
+            raise ValidationError(errors)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> NewSignal:
+        return NewSignal(
+            child=data["bsn"],
+            birth_date=data["birth_date"],
+            parents=tuple(data["parent_bsns"]),
+            informatieplicht=data["informatieplicht"],
+        )
+
+
+class InformatieplichtPatchSchema(StrictSchema):
+    child_informed = fields.Boolean(data_key="childInformed")
+    parents_informed = fields.Boolean(data_key="parentsInformed")
+    postponement = fields.Nested(
+        PostponementSchema,
+        allow_none=True,
+        metadata={"description": "A new postponement, or null to remove the recorded one."},
+    )
+
+
+class SignalPatchSchema(StrictSchema):
+    informatieplicht = fields.Nested(InformatieplichtPatchSchema, required=True)
+
+
+class SignalListQuerySchema(StrictSchema):
+    status = fields.String(validate=validate.OneOf(["active", "archived"]))
+    page_size = fields.Integer(
+        load_default=20, data_key="pageSize", validate=validate.Range(min=1, max=100)
+    )
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class PageQuerySchema(StrictSchema):
+    page_size = fields.Integer(
+        load_default=20, data_key="pageSize", validate=validate.Range(min=1, max=100)
+    )
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class CloseQuerySchema(StrictSchema):
+    reason = fields.String(
+        validate=validate.OneOf(["risk_gone", "unjustified"]),
+        metadata={"description": "`unjustified` erases the signal for good (Jeugdwet 7.1.4.5)."},
+    )
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class ProfessionalBriefSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    organisation = fields.Function(lambda p: p.organisation.name)
+    sector = fields.Function(lambda p: p.organisation.sector.value)
+
+
+class InformatieplichtOutSchema(Schema):
+    child_informed = fields.Boolean(data_key="childInformed")
+    parents_informed = fields.Boolean(data_key="parentsInformed")
+    postponed = fields.Boolean()
+    review_on = fields.Date(data_key="reviewOn", allow_none=True)
+    reason = fields.Enum(PostponementReason, by_value=True, allow_none=True)
+    justification = fields.String(
+        allow_none=True, metadata={"description": "Shown only to the author."}
+    )
+
+
+class MatchRefSchema(Schema):
+    id = fields.UUID()
+    type = fields.Enum(domain.MatchType, by_value=True)
+
+
+class SignalOutSchema(Schema):
+    id = fields.UUID()
+    status = fields.Enum(domain.SignalStatus, by_value=True)
+    created_at = fields.DateTime(data_key="createdAt")
+    active_until = fields.DateTime(data_key="activeUntil")
+    archived_until = fields.DateTime(data_key="archivedUntil")
+    professional = fields.Nested(ProfessionalBriefSchema)
+    informatieplicht = fields.Nested(InformatieplichtOutSchema)
+    history_available = fields.Boolean(data_key="historyAvailable")
+    matches = fields.List(fields.Nested(MatchRefSchema))
+
+
+class SignalPageSchema(Schema):
+    items = fields.List(fields.Nested(SignalOutSchema))
+    next = fields.String(allow_none=True)
+
+
+class ParticipantSchema(Schema):
+    professional_id = fields.Function(lambda p: str(p.professional.id), data_key="professionalId")
+    name = fields.Function(lambda p: p.professional.name)
+    organisation = fields.Function(lambda p: p.professional.organisation.name)
+    sector = fields.Function(lambda p: p.professional.organisation.sector.value)
+    phone = fields.Function(lambda p: p.professional.phone)
+    email = fields.Function(lambda p: p.professional.email)
+    since = fields.Date()
+    is_regisseur = fields.Boolean(data_key="isRegisseur")
+
+
+class MatchOutSchema(Schema):
+    id = fields.UUID()
+    type = fields.Enum(domain.MatchType, by_value=True)
+    created_at = fields.DateTime(data_key="createdAt")
+    my_signal_ids = fields.List(fields.UUID(), data_key="mySignalIds")
+    participants = fields.List(fields.Nested(ParticipantSchema))
+    regisseur = fields.Nested(ParticipantSchema, allow_none=True)
+
+
+class MatchPageSchema(Schema):
+    items = fields.List(fields.Nested(MatchOutSchema))
+    next = fields.String(allow_none=True)
+
+
+class RegisseurInSchema(StrictSchema):
+    professional_id = fields.UUID(required=True, data_key="professionalId")
+
+
+class TokenRequestSchema(StrictSchema):
+    grant_type = fields.String(required=True, validate=validate.Equal("client_credentials"))
+    client_id = fields.String(validate=validate.Length(max=100))
+    client_secret = fields.String(validate=validate.Length(max=200))
+    scope = fields.String(validate=validate.Length(max=200))
+
+
+class TokenResponseSchema(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    database = fields.String()
+
+
+class InvalidParamSchema(Schema):
+    name = fields.String()
+    reason = fields.String()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as used for every error."""
+
+    type = fields.String()
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    invalid_params = fields.List(fields.Nested(InvalidParamSchema), data_key="invalidParams")

@@ -1,0 +1,258 @@
+"""The `verwijsindex` command (contract section 8).
+
+Every command reads its settings from `VERWIJSINDEX_*`, prints one JSON object with
+`--json`, and turns expected failures into a sentence and an exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import click
+
+from verwijsindex.config import ConfigError, Settings
+from verwijsindex.crypto import KeyFileError, ensure_keys, load_keys
+from verwijsindex.db import Database
+from verwijsindex.domain import DomainError, InvalidInput, Role, Sector
+from verwijsindex.services import Core
+from verwijsindex.services import admin as admin_service
+from verwijsindex.services.auth import personal_token
+
+EXIT_INVALID = 2
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _core() -> Iterator[Core]:
+    """Settings, keys and database for one command, with expected errors made readable."""
+    try:
+        settings = Settings.from_env()
+        core = Core(settings, Database(settings.database_url), load_keys(settings.keys_dir))
+    except (ConfigError, KeyFileError) as error:
+        _fail(str(error), EXIT_INVALID)
+    try:
+        yield core
+    except InvalidInput as error:
+        for problem in error.problems:
+            click.echo(f"error: {problem.name}: {problem.reason}", err=True)
+        sys.exit(EXIT_INVALID)
+    except DomainError as error:
+        _fail(error.detail)
+    finally:
+        core.database.dispose()
+
+
+def _emit(as_json: bool, data: dict[str, Any], plain: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        plain()
+
+
+def _uuid(value: str, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        _fail(f"{name} must be a UUID", EXIT_INVALID)
+
+
+@click.group()
+def main() -> None:
+    """verwijsindex: a privacy-preserving referral index for Dutch youth care."""
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+def prepare(settings: Settings) -> list[str]:
+    """Create missing keys and migrate the database; returns the key files created."""
+    from verwijsindex.migrate import upgrade
+
+    created = ensure_keys(settings.keys_dir)
+    upgrade(settings.database_url)
+    return created
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to head (creating keys first if there are none)."""
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        _fail(str(error), EXIT_INVALID)
+    created = prepare(settings)
+    for name in created:
+        click.echo(f"created key {settings.keys_dir / name}")
+    click.echo("database is at the latest migration")
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Load demo organisations and a visible match.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="gunicorn workers [2 × cores + 1]")
+def serve(demo: bool, host: str, port: int, workers: int | None) -> None:
+    """Create keys and migrate on first run, then serve with gunicorn."""
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        _fail(str(error), EXIT_INVALID)
+    # Tokens name their issuer; default it to the address actually served.
+    os.environ.setdefault("VERWIJSINDEX_BASE_URL", f"http://{host}:{port}")
+    settings = Settings.from_env()
+    for name in prepare(settings):
+        click.echo(f"created key {settings.keys_dir / name} (mode 0600); back it up")
+    if demo:
+        from verwijsindex.demo import load_demo
+
+        with _core() as core:
+            click.echo(load_demo(core, settings.base_url))
+    worker_count = workers or (2 * (os.cpu_count() or 1) + 1)
+    os.execvp(  # noqa: S606 - replacing this process with gunicorn is the point
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(worker_count),
+            "--access-logfile",
+            "-",
+            "verwijsindex.wsgi:app",
+        ],
+    )
+
+
+@main.command()
+def openapi() -> None:
+    """Print the OpenAPI document that the service serves at /api/v1/openapi.json."""
+    from verwijsindex import create_app
+
+    try:
+        app = create_app()
+    except (ConfigError, KeyFileError) as error:
+        _fail(str(error), EXIT_INVALID)
+    response = app.test_client().get("/api/v1/openapi.json")
+    click.echo(json.dumps(response.get_json(), indent=2))
+
+
+# --- administration -------------------------------------------------------------------------
+
+
+@main.group()
+def admin() -> None:
+    """Organisations, professionals and system clients (beheerder)."""
+
+
+@admin.command("create-organisation")
+@click.option("--name", required=True)
+@click.option("--sector", required=True, type=click.Choice([s.value for s in Sector]))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def create_organisation(name: str, sector: str, as_json: bool) -> None:
+    """Create an organisation; prints its id."""
+    with _core() as core:
+        organisation = admin_service.create_organisation(core, name, sector)
+    _emit(
+        as_json,
+        {"id": str(organisation.id), "name": organisation.name, "sector": sector},
+        lambda: click.echo(str(organisation.id)),
+    )
+
+
+@admin.command("create-professional")
+@click.option("--organisation", "organisation_id", required=True, help="Organisation id")
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@click.option("--phone", required=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Repeat for several roles [professional]",
+)
+@click.option("--password-stdin", is_flag=True, help="Read a password for the web UI from stdin.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def create_professional(
+    organisation_id: str,
+    name: str,
+    email: str,
+    phone: str,
+    roles: tuple[str, ...],
+    password_stdin: bool,
+    as_json: bool,
+) -> None:
+    """Create a professional; prints the id and the TOTP provisioning URI (shown once)."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with _core() as core:
+        created = admin_service.create_professional(
+            core,
+            _uuid(organisation_id, "--organisation"),
+            name=name,
+            email=email,
+            phone=phone,
+            roles=roles,
+            password=password,
+        )
+    professional = created.professional
+
+    def plain() -> None:
+        click.echo(str(professional.id))
+        click.echo(f"TOTP provisioning URI (shown once): {created.totp_uri}")
+
+    _emit(
+        as_json,
+        {
+            "id": str(professional.id),
+            "organisation": str(professional.organisation.id),
+            "roles": sorted(r.value for r in professional.roles),
+            "totpUri": created.totp_uri,
+        },
+        plain,
+    )
+
+
+@admin.command("create-client")
+@click.option("--organisation", "organisation_id", required=True, help="Organisation id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def create_client(organisation_id: str, as_json: bool) -> None:
+    """Create a system client; prints client_id and client_secret (the secret only now)."""
+    with _core() as core:
+        client = admin_service.create_system_client(core, _uuid(organisation_id, "--organisation"))
+    _emit(
+        as_json,
+        {"client_id": str(client.client_id), "client_secret": client.client_secret},
+        lambda: click.echo(f"client_id={client.client_id}\nclient_secret={client.client_secret}"),
+    )
+
+
+@main.command()
+@click.option("--professional", "professional_id", required=True, help="Professional id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def token(professional_id: str, as_json: bool) -> None:
+    """Print a personal bearer token (development and tests; valid for an hour)."""
+    with _core() as core:
+        issued = personal_token(core, _uuid(professional_id, "--professional"))
+        lifetime = core.settings.token_lifetime_seconds
+    _emit(
+        as_json,
+        {"access_token": issued, "token_type": "Bearer", "expires_in": lifetime},
+        lambda: click.echo(issued),
+    )

@@ -1,0 +1,61 @@
+"""Settings, read once from `VERWIJSINDEX_*` environment variables and checked at start.
+
+A misconfiguration should stop the process with a sentence a beheerder understands, not
+surface later as a stack trace in the middle of a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///instance/verwijsindex.db"
+DEFAULT_BASE_URL = "http://localhost:8080"
+MAX_TOKEN_LIFETIME_SECONDS = 3600  # NL GOV OAuth profile: access tokens live at most an hour
+
+
+class ConfigError(Exception):
+    """The environment does not describe a usable installation."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    keys_dir: Path = field(default_factory=lambda: Path("keys"))
+    smtp_url: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    token_lifetime_seconds: int = MAX_TOKEN_LIFETIME_SECONDS
+    testing: bool = False
+
+    @property
+    def issuer(self) -> str:
+        """The `iss` of our tokens: the public base URL, without a trailing slash."""
+        return self.base_url.rstrip("/")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        settings = cls(
+            database_url=env.get("VERWIJSINDEX_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            keys_dir=Path(env.get("VERWIJSINDEX_KEYS_DIR") or "keys"),
+            smtp_url=env.get("VERWIJSINDEX_SMTP_URL") or None,
+            base_url=env.get("VERWIJSINDEX_BASE_URL") or DEFAULT_BASE_URL,
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        scheme = self.database_url.split(":", 1)[0]
+        if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+            raise ConfigError(
+                "VERWIJSINDEX_DATABASE_URL must be a SQLAlchemy URL for SQLite or PostgreSQL, "
+                "e.g. postgresql+psycopg://user@host/dbname"
+            )
+        base = urlsplit(self.base_url)
+        if base.scheme not in ("http", "https") or not base.netloc:
+            raise ConfigError("VERWIJSINDEX_BASE_URL must be an absolute http(s) URL")
+        if not 60 <= self.token_lifetime_seconds <= MAX_TOKEN_LIFETIME_SECONDS:
+            raise ConfigError("token lifetime must be between 60 and 3600 seconds")

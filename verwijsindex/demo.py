@@ -1,0 +1,114 @@
+"""Demo data for `verwijsindex serve --demo`: two organisations, two professionals, a match.
+
+Loading twice does not duplicate anything: the demo organisation is recognised by name and
+only fresh tokens are printed. The demo child's BSN is a well-known test number that passes
+the elfproef; it is pseudonymised like any other and appears nowhere in the output.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from verwijsindex.domain import Informatieplicht, NewSignal, Professional
+from verwijsindex.models import OrganisationRow, ProfessionalRow
+from verwijsindex.pseudonym import parse_bsn
+from verwijsindex.services import Actor, Core
+from verwijsindex.services import admin as admin_service
+from verwijsindex.services import signals as signal_service
+from verwijsindex.services.auth import personal_token
+
+SCHOOL = "Basisschool De Regenboog (demo)"
+JEUGDTEAM = "Jeugdteam Noord (demo)"
+DEMO_CHILD = "111222333"
+DEMO_PARENT = "123456782"
+
+
+def _existing(core: Core) -> list[Professional] | None:
+    with core.transaction(write=False) as tx:
+        school = tx.uow.session.scalar(
+            select(OrganisationRow).where(OrganisationRow.name == SCHOOL)
+        )
+        if school is None:
+            return None
+        team = tx.uow.session.scalar(
+            select(OrganisationRow).where(OrganisationRow.name == JEUGDTEAM)
+        )
+        ids = tx.uow.session.scalars(
+            select(ProfessionalRow.id)
+            .where(ProfessionalRow.organisation_id.in_([school.id, team.id if team else school.id]))
+            .order_by(ProfessionalRow.created_at)
+        )
+        people = tx.repo.professionals(list(ids))
+        return sorted(people.values(), key=lambda p: p.organisation.name != SCHOOL)
+
+
+def _create(core: Core) -> list[Professional]:
+    school = admin_service.create_organisation(core, SCHOOL, "onderwijs")
+    team = admin_service.create_organisation(core, JEUGDTEAM, "jeugdhulp")
+    people = [
+        admin_service.create_professional(
+            core,
+            school.id,
+            name="Fatima El Amrani",
+            email="f.elamrani@regenboog.example",
+            phone="+31 20 555 0101",
+            roles=["professional"],
+            password=None,
+        ).professional,
+        admin_service.create_professional(
+            core,
+            team.id,
+            name="Jan de Vries",
+            email="j.devries@jeugdteamnoord.example",
+            phone="+31 20 555 0202",
+            roles=["professional"],
+            password=None,
+        ).professional,
+    ]
+    child, parent = parse_bsn(DEMO_CHILD), parse_bsn(DEMO_PARENT)
+    assert child is not None and parent is not None
+    for professional in people:
+        signal_service.register_signal(
+            core,
+            Actor(professional),
+            NewSignal(
+                child=child,
+                birth_date=date(2015, 3, 14),
+                parents=(parent,),
+                informatieplicht=Informatieplicht(child_informed=False, parents_informed=True),
+            ),
+        )
+    return people
+
+
+def load_demo(core: Core, base_url: str) -> str:
+    """Load (once) and return the instructions to print."""
+    people = _existing(core) or _create(core)
+    token = personal_token(core, people[0].id)
+    base = base_url.rstrip("/")
+    lines = [
+        "",
+        "Demo loaded: two professionals at two organisations signalled the same child,",
+        "so each of them sees a cliëntmatch with the other's contact details.",
+        "",
+    ]
+    for person in people:
+        lines += [
+            f"  {person.name} ({person.organisation.name}, {person.organisation.sector.value})",
+            f"    professional id: {person.id}",
+        ]
+    lines += [
+        "",
+        f"See the match as {people[0].name} (token valid for one hour):",
+        "",
+        f"  curl -s {base}/api/v1/matches \\",
+        f"    -H 'Authorization: Bearer {token}'",
+        "",
+        "A fresh token at any time:",
+        f"  verwijsindex token --professional {people[0].id}",
+        f"The API description: {base}/api/v1/openapi.json",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,339 @@
+"""Pure types and rules of the verwijsindex: no Flask, no SQL, nothing of ours imported.
+
+The vocabulary follows the contract (`../shared/CONTRACT.md`); Dutch terms of art such as
+*informatieplicht* and *regisseur* are kept because that is what the users call them.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# Jeugdwet art. 7.1.4.5/7.1.4.6 and the definition of "young person".
+ACTIVE_YEARS = 2
+ARCHIVED_YEARS = 5
+MAX_AGE = 23
+CHILD_INFORMED_FROM_AGE = 12
+PARENTS_INFORMED_BELOW_AGE = 16
+MAX_PARENTS = 4
+JUSTIFICATION_MAX_LENGTH = 1000
+
+
+class Sector(enum.StrEnum):
+    JEUGDHULP = "jeugdhulp"
+    JEUGDGEZONDHEIDSZORG = "jeugdgezondheidszorg"
+    GEZONDHEIDSZORG = "gezondheidszorg"
+    ONDERWIJS = "onderwijs"
+    MAATSCHAPPELIJKE_ONDERSTEUNING = "maatschappelijke_ondersteuning"
+    WERK_EN_INKOMEN = "werk_en_inkomen"
+    JUSTITIE = "justitie"
+
+
+class Role(enum.StrEnum):
+    PROFESSIONAL = "professional"
+    BEHEERDER = "beheerder"
+    PRIVACY_OFFICER = "privacy_officer"
+
+
+class SignalStatus(enum.StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class MatchType(enum.StrEnum):
+    CLIENT = "client"
+    FAMILY = "family"
+
+
+class PostponementReason(enum.StrEnum):
+    NOT_REASONABLY_POSSIBLE = "not_reasonably_possible"
+    NOT_IN_INTEREST_OF_CHILD = "not_in_interest_of_child"
+
+
+class CloseReason(enum.StrEnum):
+    """Why a professional closes a signal (DELETE)."""
+
+    RISK_GONE = "risk_gone"
+    UNJUSTIFIED = "unjustified"
+
+
+class Bsn:
+    """A citizen service number, opaque to everything but `pseudonym.py`.
+
+    `str()` and `repr()` are redacted so a BSN cannot slip into a log line, an exception
+    message or a template by accident; only `pseudonym.py` calls `reveal()`.
+    """
+
+    __slots__ = ("_digits",)
+
+    def __init__(self, digits: str) -> None:
+        self._digits = digits
+
+    def reveal(self) -> str:
+        return self._digits
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Bsn) and other._digits == self._digits
+
+    def __hash__(self) -> int:
+        return hash(("Bsn", self._digits))
+
+    def __repr__(self) -> str:
+        return "Bsn(<redacted>)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class Postponement:
+    reason: PostponementReason
+    justification: str
+    review_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Informatieplicht:
+    child_informed: bool
+    parents_informed: bool
+    postponement: Postponement | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the input, named by its field path in the contract's terms."""
+
+    name: str
+    reason: str
+
+
+class DomainError(Exception):
+    """Base of the errors a use case may raise; the API maps each to a problem response."""
+
+    title = "Request cannot be processed"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(DomainError):
+    title = "Invalid input"
+
+    def __init__(
+        self, problems: Sequence[Problem], detail: str = "The input is not valid."
+    ) -> None:
+        super().__init__(detail)
+        self.problems = list(problems)
+
+
+class NotFound(DomainError):
+    """Also used for objects of others, so that existence never leaks (contract 2.5)."""
+
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    title = "Conflict"
+
+
+class Forbidden(DomainError):
+    """Only for objects the caller may see but not change (e.g. stepping down for another)."""
+
+    title = "Forbidden"
+
+
+class Unauthenticated(DomainError):
+    title = "Unauthorized"
+
+
+def add_years(day: date, years: int) -> date:
+    """Calendar years later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_years_dt(moment: datetime, years: int) -> datetime:
+    return datetime.combine(add_years(moment.date(), years), moment.timetz())
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Completed years of age on `day` (a birthday on 29 February counts from 1 March)."""
+    had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - (0 if had_birthday else 1)
+
+
+def child_must_be_informed(age: int) -> bool:
+    return age >= CHILD_INFORMED_FROM_AGE
+
+
+def parents_must_be_informed(age: int) -> bool:
+    return age < PARENTS_INFORMED_BELOW_AGE
+
+
+@dataclass(frozen=True, slots=True)
+class NewSignal:
+    """A validated request to register a signal, BSNs still opaque."""
+
+    child: Bsn
+    birth_date: date
+    parents: tuple[Bsn, ...]
+    informatieplicht: Informatieplicht
+
+
+def new_signal_problems(
+    *,
+    child: Bsn | None,
+    birth_date: date | None,
+    parents: Sequence[Bsn] | None,
+    informatieplicht: Informatieplicht | None,
+    today: date,
+) -> list[Problem]:
+    """Cross-field rules of contract section 5 ("Signal in").
+
+    Any argument may be None when its field was missing or malformed, so that a caller can
+    report every problem at once; rules that need a missing value are simply not checked.
+    """
+    problems: list[Problem] = []
+    if birth_date is not None:
+        if birth_date > today:
+            problems.append(Problem("birthDate", "The birth date lies in the future."))
+        elif age_on(birth_date, today) >= MAX_AGE:
+            problems.append(
+                Problem("birthDate", f"The child must be under {MAX_AGE} on the day of signalling.")
+            )
+    if parents is not None:
+        if len(parents) > MAX_PARENTS:
+            problems.append(Problem("parentBsns", f"At most {MAX_PARENTS} parents."))
+        if len(set(parents)) != len(parents):
+            problems.append(Problem("parentBsns", "Parents must be distinct."))
+        if child is not None and child in parents:
+            problems.append(Problem("parentBsns", "A parent cannot be the child itself."))
+    if informatieplicht is not None:
+        problems.extend(postponement_problems(informatieplicht.postponement, today))
+        if birth_date is not None and birth_date <= today:
+            problems.extend(informatieplicht_problems(informatieplicht, age_on(birth_date, today)))
+    return problems
+
+
+def postponement_problems(postponement: Postponement | None, today: date) -> list[Problem]:
+    if postponement is None:
+        return []
+    problems = []
+    if not postponement.justification.strip():
+        problems.append(
+            Problem("informatieplicht.postponement.justification", "A justification is required.")
+        )
+    if postponement.review_on <= today:
+        problems.append(
+            Problem("informatieplicht.postponement.reviewOn", "The review date must lie ahead.")
+        )
+    return problems
+
+
+def informatieplicht_problems(duty: Informatieplicht, age: int) -> list[Problem]:
+    """Who must have been informed at this age, unless a postponement is recorded."""
+    if duty.postponement is not None:
+        return []
+    problems = []
+    if child_must_be_informed(age) and not duty.child_informed:
+        problems.append(
+            Problem(
+                "informatieplicht.childInformed",
+                f"A child of {CHILD_INFORMED_FROM_AGE} or older must be informed, "
+                "or a postponement given.",
+            )
+        )
+    if parents_must_be_informed(age) and not duty.parents_informed:
+        problems.append(
+            Problem(
+                "informatieplicht.parentsInformed",
+                f"The parents of a child under {PARENTS_INFORMED_BELOW_AGE} must be informed, "
+                "or a postponement given.",
+            )
+        )
+    return problems
+
+
+def active_until(created_at: datetime, turns_23_at: datetime) -> datetime:
+    return min(add_years_dt(created_at, ACTIVE_YEARS), turns_23_at)
+
+
+def archived_until(archived_at: datetime, turns_23_at: datetime) -> datetime:
+    return min(add_years_dt(archived_at, ARCHIVED_YEARS), turns_23_at)
+
+
+# --- Read models returned by the repository -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: uuid.UUID
+    name: str
+    sector: Sector
+
+
+@dataclass(frozen=True, slots=True)
+class Professional:
+    id: uuid.UUID
+    organisation: Organisation
+    name: str
+    email: str
+    phone: str
+    roles: frozenset[Role]
+    active: bool = True
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class InformatieplichtView:
+    """What a reader may see: the justification only for its author (and privacy officers)."""
+
+    child_informed: bool
+    parents_informed: bool
+    postponed: bool
+    review_on: date | None
+    reason: PostponementReason | None
+    justification: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRef:
+    id: uuid.UUID
+    type: MatchType
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    id: uuid.UUID
+    professional: Professional
+    status: SignalStatus
+    created_at: datetime
+    active_until: datetime
+    archived_until: datetime
+    informatieplicht: InformatieplichtView
+    history_available: bool
+    matches: tuple[MatchRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    professional: Professional
+    since: date
+    is_regisseur: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    id: uuid.UUID
+    type: MatchType
+    created_at: datetime
+    my_signal_ids: tuple[uuid.UUID, ...]
+    participants: tuple[Participant, ...]
+    regisseur: Participant | None = field(default=None)

@@ -1,0 +1,240 @@
+"""Stored matches: the `MatchStore` that matching runs on, and the reads behind /matches.
+
+Every lookup here is by an indexed key (child pseudonym, parent pseudonym, signal id, match
+id), never a scan, so matching costs the same with ten thousand or five million signals.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from verwijsindex.domain import MatchType, SignalStatus
+from verwijsindex.matching import MatchState, SignalFacts
+from verwijsindex.matching.rules import MatchPlan
+from verwijsindex.models import MatchRow, MatchSignalRow, SignalParentRow, SignalRow
+from verwijsindex.pseudonym import lock_id
+
+ACTIVE = SignalStatus.ACTIVE.value
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMatch:
+    """A match as read for display: who is in it through which active signals."""
+
+    id: uuid.UUID
+    type: MatchType
+    created_at: datetime
+    regisseur_id: uuid.UUID | None
+    # (signal id, professional id, signal created_at) of every active signal in the match
+    members: tuple[tuple[uuid.UUID, uuid.UUID, datetime], ...]
+
+
+class SqlMatchStore:
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self._now = now
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+
+    # --- MatchStore ------------------------------------------------------------------------
+
+    def lock_persons(self, pseudonyms: Iterable[str]) -> None:
+        """Transaction-scoped advisory locks, in a stable order so two writers cannot deadlock
+        on the first batch. SQLite needs none: `BEGIN IMMEDIATE` already serialises writers."""
+        keys = sorted({lock_id(p) for p in pseudonyms})
+        if not self._postgres or not keys:
+            return
+        self.session.execute(
+            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+            {"keys": keys},
+        )
+
+    def active_signals_on_child(self, child: str) -> list[SignalFacts]:
+        rows = self.session.execute(
+            select(SignalRow.id, SignalRow.professional_id, SignalRow.created_at).where(
+                SignalRow.child_pseudonym == child, SignalRow.status == ACTIVE
+            )
+        ).all()
+        return [
+            SignalFacts(r.id, r.professional_id, child, frozenset(), r.created_at) for r in rows
+        ]
+
+    def active_signals_with_any_parent(self, parents: Iterable[str]) -> list[SignalFacts]:
+        wanted = set(parents)
+        if not wanted:
+            return []
+        via = SignalParentRow.__table__.alias("via")
+        every = SignalParentRow.__table__.alias("every")
+        rows = self.session.execute(
+            select(
+                SignalRow.id,
+                SignalRow.professional_id,
+                SignalRow.child_pseudonym,
+                SignalRow.created_at,
+                every.c.parent_pseudonym,
+            )
+            .join(via, via.c.signal_id == SignalRow.id)
+            .join(every, every.c.signal_id == SignalRow.id)
+            .where(via.c.parent_pseudonym.in_(wanted), SignalRow.status == ACTIVE)
+        ).all()
+        parents_of: dict[uuid.UUID, set[str]] = defaultdict(set)
+        facts: dict[uuid.UUID, tuple[uuid.UUID, str, datetime]] = {}
+        for signal_id, professional_id, child, created_at, parent in rows:
+            parents_of[signal_id].add(parent)
+            facts[signal_id] = (professional_id, child, created_at)
+        return [SignalFacts(i, p, c, frozenset(parents_of[i]), t) for i, (p, c, t) in facts.items()]
+
+    def matches_of_signals(
+        self, signal_ids: Iterable[uuid.UUID], match_type: MatchType
+    ) -> list[MatchState]:
+        wanted = set(signal_ids)
+        if not wanted:
+            return []
+        match_ids = select(MatchSignalRow.match_id).where(MatchSignalRow.signal_id.in_(wanted))
+        return self._states(
+            select(MatchRow).where(MatchRow.id.in_(match_ids), MatchRow.type == match_type.value)
+        )
+
+    def client_match_of_child(self, child: str) -> MatchState | None:
+        states = self._states(
+            select(MatchRow).where(
+                MatchRow.type == MatchType.CLIENT.value, MatchRow.child_pseudonym == child
+            )
+        )
+        return states[0] if states else None
+
+    def _states(self, statement: Select[MatchRow]) -> list[MatchState]:
+        # FOR UPDATE: a regisseur designated concurrently is seen, not overwritten.
+        rows = list(self.session.scalars(statement.with_for_update()))
+        if not rows:
+            return []
+        links: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+        for match_id, signal_id in self.session.execute(
+            select(MatchSignalRow.match_id, MatchSignalRow.signal_id).where(
+                MatchSignalRow.match_id.in_([r.id for r in rows])
+            )
+        ):
+            links[match_id].add(signal_id)
+        return [
+            MatchState(
+                r.id, MatchType(r.type), r.created_at, frozenset(links[r.id]), r.regisseur_id
+            )
+            for r in rows
+        ]
+
+    def apply_plan(self, plan: MatchPlan, match_type: MatchType, child: str | None) -> None:
+        if plan.delete:
+            self.session.execute(delete(MatchRow).where(MatchRow.id.in_(plan.delete)))
+        for keep in plan.keep:
+            current = set(
+                self.session.scalars(
+                    select(MatchSignalRow.signal_id).where(MatchSignalRow.match_id == keep.match_id)
+                )
+            )
+            if current == keep.signal_ids:
+                continue
+            if current - keep.signal_ids:
+                self.session.execute(
+                    delete(MatchSignalRow).where(
+                        MatchSignalRow.match_id == keep.match_id,
+                        MatchSignalRow.signal_id.in_(current - keep.signal_ids),
+                    )
+                )
+            self._link(keep.match_id, keep.signal_ids - current)
+            self.session.execute(
+                update(MatchRow)
+                .where(MatchRow.id == keep.match_id)
+                .values(updated_at=self._now, regisseur_id=keep.regisseur_id)
+            )
+        for create in plan.create:
+            match_id = uuid.uuid4()
+            self.session.add(
+                MatchRow(
+                    id=match_id,
+                    type=match_type.value,
+                    child_pseudonym=child if match_type is MatchType.CLIENT else None,
+                    created_at=self._now,
+                    updated_at=self._now,
+                    regisseur_id=None,
+                )
+            )
+            self.session.flush()
+            self._link(match_id, create.signal_ids)
+
+    def _link(self, match_id: uuid.UUID, signal_ids: Iterable[uuid.UUID]) -> None:
+        self.session.add_all(MatchSignalRow(match_id=match_id, signal_id=s) for s in signal_ids)
+        self.session.flush()
+
+    # --- reads for the API -----------------------------------------------------------------
+
+    def matches_of_professional(
+        self, professional_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[StoredMatch]:
+        """Matches the professional takes part in, newest first (keyset on created_at, id)."""
+        mine = (
+            select(MatchSignalRow.match_id)
+            .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
+            .where(SignalRow.professional_id == professional_id)
+        )
+        statement = select(MatchRow.id).where(MatchRow.id.in_(mine))
+        if after is not None:
+            created_at, last_id = after
+            statement = statement.where(
+                (MatchRow.created_at < created_at)
+                | ((MatchRow.created_at == created_at) & (MatchRow.id < last_id))
+            )
+        ids = list(
+            self.session.scalars(
+                statement.order_by(MatchRow.created_at.desc(), MatchRow.id.desc()).limit(limit)
+            )
+        )
+        found = {m.id: m for m in self.stored_matches(ids)}
+        return [found[i] for i in ids if i in found]
+
+    def stored_matches(self, match_ids: Iterable[uuid.UUID]) -> list[StoredMatch]:
+        wanted = list(set(match_ids))
+        if not wanted:
+            return []
+        rows = self.session.execute(
+            select(
+                MatchRow.id,
+                MatchRow.type,
+                MatchRow.created_at,
+                MatchRow.regisseur_id,
+                SignalRow.id,
+                SignalRow.professional_id,
+                SignalRow.created_at,
+            )
+            .join(MatchSignalRow, MatchSignalRow.match_id == MatchRow.id)
+            .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
+            .where(MatchRow.id.in_(wanted))
+        ).all()
+        heads: dict[uuid.UUID, tuple[str, datetime, uuid.UUID | None]] = {}
+        members: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, datetime]]] = defaultdict(list)
+        for match_id, kind, created_at, regisseur_id, signal_id, professional_id, since in rows:
+            heads[match_id] = (kind, created_at, regisseur_id)
+            members[match_id].append((signal_id, professional_id, since))
+        return [
+            StoredMatch(i, MatchType(k), c, r, tuple(sorted(members[i], key=lambda m: m[2])))
+            for i, (k, c, r) in heads.items()
+        ]
+
+    def lock_match(self, match_id: uuid.UUID) -> None:
+        """Row lock on the match, so designation and matching never overwrite each other."""
+        self.session.execute(select(MatchRow.id).where(MatchRow.id == match_id).with_for_update())
+
+    def set_regisseur(self, match_id: uuid.UUID, professional_id: uuid.UUID | None) -> None:
+        self.session.execute(
+            update(MatchRow)
+            .where(MatchRow.id == match_id)
+            .values(regisseur_id=professional_id, updated_at=self._now)
+        )
+
+    def count_matches(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(MatchRow)) or 0)

@@ -1,0 +1,188 @@
+"""SQLAlchemy 2 tables. What is *not* here matters as much as what is:
+
+- no BSN and no unkeyed hash of one: children and parents appear only as keyed pseudonyms;
+- no case content: a signal says who is involved since when, never why;
+- professionals' names, phones and e-mails and informatieplicht justifications are stored
+  encrypted (`*_enc` columns, see `crypto.FieldCipher`);
+- no birth date: only the day the child turns 23, the one date the law makes us act on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+    Uuid,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+PSEUDONYM_LENGTH = 64
+
+# Stable constraint names so Alembic migrations are the same on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite would return naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sector: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ProfessionalRow(Base):
+    __tablename__ = "professionals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    email_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    # Space-separated `domain.Role` values; a person may hold several.
+    roles: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SystemClientRow(Base):
+    """A school or care system using the client-credentials grant."""
+
+    __tablename__ = "system_clients"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the OAuth client_id
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # SHA-256 of a 256-bit random secret: a fast hash suffices for a secret nobody chose.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SignalRow(Base):
+    __tablename__ = "signals"
+    __table_args__ = (
+        # Matching: the active signals on one child (also used for the 409 check).
+        Index("ix_signals_child_pseudonym_status", "child_pseudonym", "status"),
+        # At most one active signal per professional per child, even under races.
+        Index(
+            "uq_signals_active_professional_child",
+            "professional_id",
+            "child_pseudonym",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        # "My signals", newest first, keyset-paginated.
+        Index("ix_signals_professional_created", "professional_id", "created_at", "id"),
+        # Lifecycle sweeps.
+        Index("ix_signals_status_active_until", "status", "active_until"),
+        Index("ix_signals_archived_until", "archived_until"),
+        Index("ix_signals_child_turns_23_on", "child_turns_23_on"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    professional_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("professionals.id"))
+    child_pseudonym: Mapped[str] = mapped_column(String(PSEUDONYM_LENGTH))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    active_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    archived_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    child_turns_23_on: Mapped[date] = mapped_column(Date)
+    child_informed: Mapped[bool] = mapped_column(Boolean)
+    parents_informed: Mapped[bool] = mapped_column(Boolean)
+    postponement_reason: Mapped[str | None] = mapped_column(String(40))
+    postponement_justification_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    review_on: Mapped[date | None] = mapped_column(Date)
+    close_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class SignalParentRow(Base):
+    __tablename__ = "signal_parents"
+
+    signal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("signals.id", ondelete="CASCADE"), primary_key=True
+    )
+    parent_pseudonym: Mapped[str] = mapped_column(
+        String(PSEUDONYM_LENGTH), primary_key=True, index=True
+    )
+
+
+class MatchRow(Base):
+    """One stable object per child (client) or per family (family)."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        Index(
+            "uq_matches_client_child",
+            "child_pseudonym",
+            unique=True,
+            sqlite_where=text("type = 'client'"),
+            postgresql_where=text("type = 'client'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    # Set for client matches only: the child all its signals are about.
+    child_pseudonym: Mapped[str | None] = mapped_column(String(PSEUDONYM_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    regisseur_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("professionals.id"))
+
+
+class MatchSignalRow(Base):
+    """The active signals that currently make up a match."""
+
+    __tablename__ = "match_signals"
+
+    match_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True
+    )
+    signal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("signals.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,0 +1,60 @@
+"""The only code that looks inside a BSN: the elfproef and the keyed pseudonym.
+
+A pseudonym is `HMAC-SHA256(key, "bsn:" + digits)`, written as `<key id>:<base64url digest>`
+so that every stored pseudonym names the key that made it (for a later key rotation). The
+key lives in `keys/` and never in the database, so a copy of the database alone cannot be
+turned back into BSNs by hashing the 10^9 candidates; an unkeyed hash could.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+
+from stdnum.nl import bsn as stdnum_bsn
+
+from verwijsindex.domain import Bsn
+
+_NINE_DIGITS = re.compile(r"[0-9]{9}")
+_DOMAIN_SEPARATOR = b"bsn:"
+
+
+def parse_bsn(raw: str) -> Bsn | None:
+    """A `Bsn` for exactly nine digits passing the elfproef, else None.
+
+    Formatting characters that python-stdnum would tolerate (dots, spaces) are refused:
+    integrators send the canonical form and a lenient parser hides their bugs.
+    """
+    if not _NINE_DIGITS.fullmatch(raw) or not stdnum_bsn.is_valid(raw):
+        return None
+    return Bsn(raw)
+
+
+class Pseudonymiser:
+    """Keyed pseudonyms for BSNs; one instance per key."""
+
+    __slots__ = ("_key", "key_id")
+
+    def __init__(self, key_id: str, key: bytes) -> None:
+        if len(key) < 32:
+            raise ValueError("a pseudonym key must have at least 256 bits")
+        self.key_id = key_id
+        self._key = key
+
+    def pseudonymise(self, bsn: Bsn) -> str:
+        digest = hmac.new(
+            self._key, _DOMAIN_SEPARATOR + bsn.reveal().encode("ascii"), hashlib.sha256
+        ).digest()
+        return f"{self.key_id}:{base64.urlsafe_b64encode(digest).rstrip(b'=').decode('ascii')}"
+
+
+def lock_id(pseudonym: str) -> int:
+    """A signed 64-bit number for a PostgreSQL advisory lock on one person.
+
+    The pseudonym is already a keyed digest, so its bytes are uniformly spread; no BSN is
+    involved here.
+    """
+    digest = hashlib.sha256(pseudonym.encode("ascii")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)

@@ -1,0 +1,298 @@
+"""Queries and writes for organisations, people, system clients and signals.
+
+Returns domain objects; decrypts contact data on the way out and encrypts it on the way in,
+so no caller ever handles ciphertext. Matches live in `match_repository.py`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from verwijsindex.crypto import KeyRing
+from verwijsindex.domain import (
+    InformatieplichtView,
+    MatchRef,
+    MatchType,
+    Organisation,
+    PostponementReason,
+    Professional,
+    Role,
+    Sector,
+    Signal,
+    SignalStatus,
+)
+from verwijsindex.models import (
+    MatchRow,
+    MatchSignalRow,
+    OrganisationRow,
+    ProfessionalRow,
+    SignalParentRow,
+    SignalRow,
+    SystemClientRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SystemClient:
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    secret_hash: str
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSignal:
+    """A signal on a child as seen when registering another one (any status)."""
+
+    id: uuid.UUID
+    professional_id: uuid.UUID
+    status: SignalStatus
+
+
+class Repository:
+    def __init__(self, session: Session, keys: KeyRing) -> None:
+        self.session = session
+        self._cipher = keys.cipher
+
+    # --- encryption helpers --------------------------------------------------------------
+
+    def _seal(self, table: str, row_id: uuid.UUID, column: str, value: str) -> bytes:
+        return self._cipher.encrypt(value, f"{table}:{row_id}:{column}")
+
+    def _open(self, table: str, row_id: uuid.UUID, column: str, blob: bytes) -> str:
+        return self._cipher.decrypt(blob, f"{table}:{row_id}:{column}")
+
+    # --- organisations and professionals -------------------------------------------------
+
+    def add_organisation(self, name: str, sector: Sector, now: datetime) -> Organisation:
+        row = OrganisationRow(id=uuid.uuid4(), name=name, sector=sector.value, created_at=now)
+        self.session.add(row)
+        self.session.flush()
+        return Organisation(row.id, row.name, Sector(row.sector))
+
+    def organisation(self, organisation_id: uuid.UUID) -> Organisation | None:
+        row = self.session.get(OrganisationRow, organisation_id)
+        return Organisation(row.id, row.name, Sector(row.sector)) if row else None
+
+    def add_professional(
+        self,
+        organisation: Organisation,
+        *,
+        name: str,
+        email: str,
+        phone: str,
+        roles: Iterable[Role],
+        password_hash: str | None,
+        totp_secret: str | None,
+        now: datetime,
+    ) -> Professional:
+        new_id = uuid.uuid4()
+        row = ProfessionalRow(
+            id=new_id,
+            organisation_id=organisation.id,
+            name_enc=self._seal("professionals", new_id, "name", name),
+            email_enc=self._seal("professionals", new_id, "email", email),
+            phone_enc=self._seal("professionals", new_id, "phone", phone),
+            roles=" ".join(sorted(role.value for role in roles)),
+            password_hash=password_hash,
+            totp_secret_enc=(
+                self._seal("professionals", new_id, "totp", totp_secret) if totp_secret else None
+            ),
+            active=True,
+            created_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return self._professional(row, organisation)
+
+    def professional(self, professional_id: uuid.UUID) -> Professional | None:
+        found = self.professionals([professional_id])
+        return found.get(professional_id)
+
+    def professionals(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Professional]:
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(ProfessionalRow, OrganisationRow)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
+            .where(ProfessionalRow.id.in_(wanted))
+        ).all()
+        return {
+            p.id: self._professional(p, Organisation(o.id, o.name, Sector(o.sector)))
+            for p, o in rows
+        }
+
+    def _professional(self, row: ProfessionalRow, organisation: Organisation) -> Professional:
+        return Professional(
+            id=row.id,
+            organisation=organisation,
+            name=self._open("professionals", row.id, "name", row.name_enc),
+            email=self._open("professionals", row.id, "email", row.email_enc),
+            phone=self._open("professionals", row.id, "phone", row.phone_enc),
+            roles=frozenset(Role(r) for r in row.roles.split()),
+            active=row.active,
+        )
+
+    # --- system clients ------------------------------------------------------------------
+
+    def add_system_client(
+        self, organisation: Organisation, secret_hash: str, now: datetime
+    ) -> uuid.UUID:
+        row = SystemClientRow(
+            id=uuid.uuid4(),
+            organisation_id=organisation.id,
+            secret_hash=secret_hash,
+            created_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def system_client(self, client_id: uuid.UUID) -> SystemClient | None:
+        row = self.session.get(SystemClientRow, client_id)
+        if row is None:
+            return None
+        return SystemClient(
+            row.id, row.organisation_id, row.secret_hash, row.revoked_at is not None
+        )
+
+    # --- signals -------------------------------------------------------------------------
+
+    def signals_on_child(self, child: str) -> list[ChildSignal]:
+        rows = self.session.execute(
+            select(SignalRow.id, SignalRow.professional_id, SignalRow.status).where(
+                SignalRow.child_pseudonym == child
+            )
+        ).all()
+        return [ChildSignal(r.id, r.professional_id, SignalStatus(r.status)) for r in rows]
+
+    def add_signal(self, row: SignalRow, parents: Sequence[str]) -> None:
+        self.session.add(row)
+        self.session.flush()
+        if parents:
+            self.session.add_all(
+                SignalParentRow(signal_id=row.id, parent_pseudonym=p) for p in parents
+            )
+            self.session.flush()
+
+    def signal_row(self, signal_id: uuid.UUID, *, for_update: bool = False) -> SignalRow | None:
+        statement = select(SignalRow).where(SignalRow.id == signal_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return self.session.execute(statement).scalar_one_or_none()
+
+    def parents_of(self, signal_id: uuid.UUID) -> frozenset[str]:
+        return frozenset(
+            self.session.scalars(
+                select(SignalParentRow.parent_pseudonym).where(
+                    SignalParentRow.signal_id == signal_id
+                )
+            )
+        )
+
+    def erase_signal(self, signal_id: uuid.UUID) -> None:
+        """Remove the row and, by cascade, its parent pseudonyms and match links."""
+        self.session.execute(delete(MatchSignalRow).where(MatchSignalRow.signal_id == signal_id))
+        self.session.execute(delete(SignalParentRow).where(SignalParentRow.signal_id == signal_id))
+        self.session.execute(delete(SignalRow).where(SignalRow.id == signal_id))
+
+    def own_signal_rows(
+        self,
+        professional_id: uuid.UUID,
+        status: SignalStatus | None,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[SignalRow]:
+        """Newest first, keyset-paginated on (created_at, id)."""
+        statement = select(SignalRow).where(SignalRow.professional_id == professional_id)
+        if status is not None:
+            statement = statement.where(SignalRow.status == status.value)
+        if after is not None:
+            created_at, last_id = after
+            statement = statement.where(
+                or_(
+                    SignalRow.created_at < created_at,
+                    and_(SignalRow.created_at == created_at, SignalRow.id < last_id),
+                )
+            )
+        statement = statement.order_by(SignalRow.created_at.desc(), SignalRow.id.desc())
+        return list(self.session.scalars(statement.limit(limit)))
+
+    def match_refs(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[MatchRef]]:
+        wanted = set(signal_ids)
+        refs: dict[uuid.UUID, list[MatchRef]] = {i: [] for i in wanted}
+        if not wanted:
+            return refs
+        rows = self.session.execute(
+            select(MatchSignalRow.signal_id, MatchRow.id, MatchRow.type)
+            .join(MatchRow, MatchRow.id == MatchSignalRow.match_id)
+            .where(MatchSignalRow.signal_id.in_(wanted))
+            .order_by(MatchRow.type, MatchRow.created_at)
+        ).all()
+        for signal_id, match_id, match_type in rows:
+            refs[signal_id].append(MatchRef(match_id, MatchType(match_type)))
+        return refs
+
+    def with_history(self, rows: Iterable[SignalRow]) -> set[uuid.UUID]:
+        """Ids of those signals whose child has another, archived signal (any author)."""
+        ids = {r.id for r in rows}
+        if not ids:
+            return set()
+        other = aliased(SignalRow)
+        return set(
+            self.session.scalars(
+                select(SignalRow.id).where(
+                    SignalRow.id.in_(ids),
+                    exists().where(
+                        other.child_pseudonym == SignalRow.child_pseudonym,
+                        other.status == SignalStatus.ARCHIVED.value,
+                        other.id != SignalRow.id,
+                    ),
+                )
+            )
+        )
+
+    def to_signal(
+        self,
+        row: SignalRow,
+        author: Professional,
+        *,
+        history_available: bool,
+        matches: Sequence[MatchRef],
+        show_justification: bool,
+    ) -> Signal:
+        justification = None
+        if show_justification and row.postponement_justification_enc is not None:
+            justification = self._open(
+                "signals", row.id, "justification", row.postponement_justification_enc
+            )
+        return Signal(
+            id=row.id,
+            professional=author,
+            status=SignalStatus(row.status),
+            created_at=row.created_at,
+            active_until=row.active_until,
+            archived_until=row.archived_until,
+            informatieplicht=InformatieplichtView(
+                child_informed=row.child_informed,
+                parents_informed=row.parents_informed,
+                postponed=row.postponement_reason is not None,
+                review_on=row.review_on,
+                reason=(
+                    PostponementReason(row.postponement_reason) if row.postponement_reason else None
+                ),
+                justification=justification,
+            ),
+            history_available=history_available,
+            matches=tuple(matches),
+        )
+
+    def seal_justification(self, signal_id: uuid.UUID, justification: str) -> bytes:
+        return self._seal("signals", signal_id, "justification", justification)

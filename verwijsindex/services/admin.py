@@ -1,0 +1,126 @@
+"""Use cases of the functional administrator: organisations, professionals, system clients.
+
+They run from the command line (and later the beheerder's web pages); input is validated
+here so every entrance gets the same rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyotp
+from argon2 import PasswordHasher
+
+from verwijsindex.domain import (
+    InvalidInput,
+    NotFound,
+    Organisation,
+    Problem,
+    Professional,
+    Role,
+    Sector,
+)
+from verwijsindex.services.core import Core
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9][0-9 ()-]{5,19}")
+MIN_PASSWORD_LENGTH = 12
+TOTP_ISSUER = "verwijsindex"
+password_hasher = PasswordHasher()
+
+
+def _text_problem(name: str, value: str, limit: int) -> list[Problem]:
+    if not value.strip():
+        return [Problem(name, "Must not be empty.")]
+    if len(value) > limit:
+        return [Problem(name, f"At most {limit} characters.")]
+    return []
+
+
+def create_organisation(core: Core, name: str, sector: str) -> Organisation:
+    problems = _text_problem("name", name, 200)
+    if sector not in {s.value for s in Sector}:
+        problems.append(Problem("sector", "Must be one of: " + ", ".join(s.value for s in Sector)))
+    if problems:
+        raise InvalidInput(problems)
+    with core.transaction(write=True) as tx:
+        organisation = tx.repo.add_organisation(name.strip(), Sector(sector), tx.now)
+        tx.commit()
+    return organisation
+
+
+@dataclass(frozen=True, slots=True)
+class NewProfessional:
+    professional: Professional
+    totp_uri: str
+
+
+def create_professional(
+    core: Core,
+    organisation_id: uuid.UUID,
+    *,
+    name: str,
+    email: str,
+    phone: str,
+    roles: Iterable[str],
+    password: str | None,
+) -> NewProfessional:
+    """Create a person; the TOTP secret is made now and shown once as a provisioning URI."""
+    role_names = list(roles) or [Role.PROFESSIONAL.value]
+    problems = _text_problem("name", name, 200)
+    if not _EMAIL.fullmatch(email) or len(email) > 254:
+        problems.append(Problem("email", "Not a valid e-mail address."))
+    if not _PHONE.fullmatch(phone):
+        problems.append(Problem("phone", "Not a valid phone number."))
+    unknown = [r for r in role_names if r not in {role.value for role in Role}]
+    if unknown:
+        problems.append(Problem("role", "Must be one of: " + ", ".join(r.value for r in Role)))
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(Problem("password", f"At least {MIN_PASSWORD_LENGTH} characters."))
+    if problems:
+        raise InvalidInput(problems)
+    totp_secret = pyotp.random_base32()
+    with core.transaction(write=True) as tx:
+        organisation = tx.repo.organisation(organisation_id)
+        if organisation is None:
+            raise NotFound("No such organisation.")
+        professional = tx.repo.add_professional(
+            organisation,
+            name=name.strip(),
+            email=email.strip(),
+            phone=phone.strip(),
+            roles={Role(r) for r in role_names},
+            password_hash=password_hasher.hash(password) if password else None,
+            totp_secret=totp_secret,
+            now=tx.now,
+        )
+        tx.commit()
+    uri = pyotp.TOTP(totp_secret).provisioning_uri(name=professional.email, issuer_name=TOTP_ISSUER)
+    return NewProfessional(professional, uri)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSystemClient:
+    client_id: uuid.UUID
+    client_secret: str
+
+
+def hash_client_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_system_client(core: Core, organisation_id: uuid.UUID) -> NewSystemClient:
+    """The secret is returned once and stored only as a hash."""
+    secret = secrets.token_urlsafe(32)
+    with core.transaction(write=True) as tx:
+        organisation = tx.repo.organisation(organisation_id)
+        if organisation is None:
+            raise NotFound("No such organisation.")
+        client_id = tx.repo.add_system_client(organisation, hash_client_secret(secret), tx.now)
+        tx.commit()
+    return NewSystemClient(client_id, secret)

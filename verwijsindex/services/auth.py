@@ -1,0 +1,79 @@
+"""Who is calling: client-credentials tokens, personal tokens, and the acting professional."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+
+from verwijsindex.domain import Unauthenticated
+from verwijsindex.services.admin import hash_client_secret
+from verwijsindex.services.core import Actor, Core
+from verwijsindex.tokens import PERSONAL_AZP, InvalidToken
+
+
+class InvalidClient(Exception):
+    """Unknown client, wrong secret or revoked: deliberately indistinguishable."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+
+
+def token_for_client(core: Core, client_id: str, client_secret: str) -> IssuedToken:
+    try:
+        parsed = uuid.UUID(client_id)
+    except ValueError:
+        raise InvalidClient from None
+    with core.transaction(write=False) as tx:
+        client = tx.repo.system_client(parsed)
+    expected = client.secret_hash if client else hash_client_secret("")
+    matches = hmac.compare_digest(expected, hash_client_secret(client_secret))
+    if client is None or client.revoked or not matches:
+        raise InvalidClient
+    token = core.tokens.issue("system", client.id, str(client.id), core.now())
+    return IssuedToken(token, core.settings.token_lifetime_seconds)
+
+
+def personal_token(core: Core, professional_id: uuid.UUID) -> str:
+    with core.transaction(write=False) as tx:
+        professional = tx.repo.professional(professional_id)
+    if professional is None or not professional.active:
+        raise Unauthenticated("No active professional with that id.")
+    return core.tokens.issue("personal", professional.id, PERSONAL_AZP, core.now())
+
+
+_NO_ACTOR = "X-Professional-Id must name an active professional of this system's organisation."
+
+
+def authenticate(core: Core, bearer: str, professional_header: str | None) -> Actor:
+    """The actor for a bearer token; every failure is a 401 with a safe message."""
+    try:
+        claims = core.tokens.verify(bearer, core.now())
+    except InvalidToken as error:
+        raise Unauthenticated(str(error)) from None
+    with core.transaction(write=False) as tx:
+        if claims.kind == "personal":
+            professional = tx.repo.professional(claims.subject)
+            if professional is None or not professional.active:
+                raise Unauthenticated("The token's professional is no longer active.")
+            return Actor(professional)
+        client = tx.repo.system_client(claims.subject)
+        if client is None or client.revoked:
+            raise Unauthenticated("The system client has been revoked.")
+        if not professional_header:
+            raise Unauthenticated("A system token needs the header X-Professional-Id.")
+        try:
+            professional_id = uuid.UUID(professional_header)
+        except ValueError:
+            raise Unauthenticated(_NO_ACTOR) from None
+        professional = tx.repo.professional(professional_id)
+        if (
+            professional is None
+            or not professional.active
+            or professional.organisation.id != client.organisation_id
+        ):
+            raise Unauthenticated(_NO_ACTOR)
+        return Actor(professional, client_id=client.id)

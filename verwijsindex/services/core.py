@@ -1,0 +1,93 @@
+"""What every use case needs: settings, database, keys, the clock, and who is acting."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from verwijsindex.config import Settings
+from verwijsindex.crypto import KeyRing
+from verwijsindex.db import Database, UnitOfWork
+from verwijsindex.domain import Forbidden, Professional, Role
+from verwijsindex.match_repository import SqlMatchStore
+from verwijsindex.pseudonym import Pseudonymiser
+from verwijsindex.repository import Repository
+from verwijsindex.tokens import TokenAuthority
+
+# Ages, birthdays and review dates are Dutch calendar days, not UTC ones.
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The professional on whose behalf a request acts, and the system client if any."""
+
+    professional: Professional
+    client_id: uuid.UUID | None = None
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.professional.id
+
+    def require(self, role: Role) -> None:
+        if not self.professional.has_role(role):
+            raise Forbidden(f"This requires the role {role.value}.")
+
+
+@dataclass
+class Transaction:
+    """One unit of work with the repositories bound to its session."""
+
+    uow: UnitOfWork
+    repo: Repository
+    matches: SqlMatchStore
+    now: datetime
+
+    def commit(self) -> None:
+        self.uow.commit()
+
+
+class Core:
+    def __init__(
+        self, settings: Settings, database: Database, keys: KeyRing, clock: Clock = system_clock
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.keys = keys
+        self.clock = clock
+        self.pseudonymiser = Pseudonymiser(keys.pseudonym_key_id, keys.pseudonym_key)
+        self.tokens = TokenAuthority(
+            keys.signing, settings.issuer, timedelta(seconds=settings.token_lifetime_seconds)
+        )
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @staticmethod
+    def local_date(moment: datetime) -> date:
+        return moment.astimezone(LOCAL_TIME).date()
+
+    @staticmethod
+    def start_of_local_day(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=LOCAL_TIME).astimezone(UTC)
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Transaction]:
+        now = self.now()
+        with self.database.unit_of_work(write=write) as uow:
+            yield Transaction(
+                uow=uow,
+                repo=Repository(uow.session, self.keys),
+                matches=SqlMatchStore(uow.session, now),
+                now=now,
+            )

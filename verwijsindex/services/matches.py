@@ -1,0 +1,123 @@
+"""Use cases on matches: see the ones you take part in, designate a regisseur, step down."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from verwijsindex.db import with_retries
+from verwijsindex.domain import (
+    Forbidden,
+    InvalidInput,
+    Match,
+    NotFound,
+    Participant,
+    Problem,
+    Role,
+)
+from verwijsindex.match_repository import StoredMatch
+from verwijsindex.services.core import Actor, Core, Transaction
+
+
+@dataclass(frozen=True, slots=True)
+class MatchPage:
+    items: list[Match]
+    last_key: tuple[datetime, uuid.UUID] | None
+
+
+def _to_matches(
+    core: Core, tx: Transaction, actor: Actor, stored: list[StoredMatch]
+) -> list[Match]:
+    people = tx.repo.professionals(pid for m in stored for _, pid, _ in m.members)
+    result = []
+    for match in stored:
+        since: dict[uuid.UUID, datetime] = {}
+        for _, professional_id, created_at in match.members:
+            since[professional_id] = min(created_at, since.get(professional_id, created_at))
+        participants = tuple(
+            Participant(
+                professional=people[pid],
+                since=core.local_date(moment),
+                is_regisseur=pid == match.regisseur_id,
+            )
+            for pid, moment in sorted(since.items(), key=lambda item: item[1])
+        )
+        result.append(
+            Match(
+                id=match.id,
+                type=match.type,
+                created_at=match.created_at,
+                my_signal_ids=tuple(s for s, pid, _ in match.members if pid == actor.id),
+                participants=participants,
+                regisseur=next((p for p in participants if p.is_regisseur), None),
+            )
+        )
+    return result
+
+
+def _participating(tx: Transaction, actor: Actor, match_id: uuid.UUID) -> StoredMatch:
+    found = tx.matches.stored_matches([match_id])
+    if not found or all(pid != actor.id for _, pid, _ in found[0].members):
+        raise NotFound("No such match.")
+    return found[0]
+
+
+def list_matches(
+    core: Core, actor: Actor, after: tuple[datetime, uuid.UUID] | None, page_size: int
+) -> MatchPage:
+    actor.require(Role.PROFESSIONAL)
+    with core.transaction(write=False) as tx:
+        stored = tx.matches.matches_of_professional(actor.id, after, page_size + 1)
+        more = len(stored) > page_size
+        stored = stored[:page_size]
+        items = _to_matches(core, tx, actor, stored)
+    last = (stored[-1].created_at, stored[-1].id) if more and stored else None
+    return MatchPage(items, last)
+
+
+def get_match(core: Core, actor: Actor, match_id: uuid.UUID) -> Match:
+    actor.require(Role.PROFESSIONAL)
+    with core.transaction(write=False) as tx:
+        return _to_matches(core, tx, actor, [_participating(tx, actor, match_id)])[0]
+
+
+def designate_regisseur(
+    core: Core, actor: Actor, match_id: uuid.UUID, professional_id: uuid.UUID
+) -> Match:
+    """Any participant may designate any participant (themselves included)."""
+    actor.require(Role.PROFESSIONAL)
+
+    def attempt() -> Match:
+        with core.transaction(write=True) as tx:
+            tx.matches.lock_match(match_id)
+            match = _participating(tx, actor, match_id)
+            if all(pid != professional_id for _, pid, _ in match.members):
+                raise InvalidInput(
+                    [
+                        Problem(
+                            "professionalId", "This professional does not take part in the match."
+                        )
+                    ]
+                )
+            tx.matches.set_regisseur(match_id, professional_id)
+            result = _to_matches(core, tx, actor, tx.matches.stored_matches([match_id]))[0]
+            tx.commit()
+            return result
+
+    return with_retries(attempt)
+
+
+def step_down(core: Core, actor: Actor, match_id: uuid.UUID) -> None:
+    actor.require(Role.PROFESSIONAL)
+
+    def attempt() -> None:
+        with core.transaction(write=True) as tx:
+            tx.matches.lock_match(match_id)
+            match = _participating(tx, actor, match_id)
+            if match.regisseur_id != actor.id:
+                raise Forbidden("Only the regisseur can step down.")
+            tx.matches.set_regisseur(match_id, None)
+            tx.commit()
+
+    with_retries(attempt)

@@ -1,0 +1,255 @@
+"""Use cases on signals: register, read, list, update informatieplicht, close or erase.
+
+Each runs in one transaction, retried as a whole after a deadlock; matching happens inside
+it, so an acknowledged signal has its matches committed with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from verwijsindex import domain
+from verwijsindex.db import with_retries
+from verwijsindex.domain import (
+    CloseReason,
+    Conflict,
+    Informatieplicht,
+    InvalidInput,
+    NewSignal,
+    NotFound,
+    Postponement,
+    Role,
+    Signal,
+    SignalStatus,
+)
+from verwijsindex.matching import refresh_matches_around
+from verwijsindex.models import SignalRow
+from verwijsindex.services.core import Actor, Core, Transaction
+
+MAX_PAGE_SIZE = 100
+
+
+def register_signal(core: Core, actor: Actor, request: NewSignal) -> Signal:
+    actor.require(Role.PROFESSIONAL)
+    now = core.now()
+    today = core.local_date(now)
+    problems = domain.new_signal_problems(
+        child=request.child,
+        birth_date=request.birth_date,
+        parents=request.parents,
+        informatieplicht=request.informatieplicht,
+        today=today,
+    )
+    if problems:
+        raise InvalidInput(problems)
+    child = core.pseudonymiser.pseudonymise(request.child)
+    parents = frozenset(core.pseudonymiser.pseudonymise(p) for p in request.parents)
+    turns_23_on = domain.add_years(request.birth_date, domain.MAX_AGE)
+    turns_23_at = core.start_of_local_day(turns_23_on)
+
+    def attempt() -> Signal:
+        with core.transaction(write=True) as tx:
+            tx.matches.lock_persons([child, *parents])
+            earlier = tx.repo.signals_on_child(child)
+            if any(
+                s.professional_id == actor.id and s.status is SignalStatus.ACTIVE for s in earlier
+            ):
+                raise _duplicate()
+            signal_id = uuid.uuid4()
+            duty = request.informatieplicht
+            row = SignalRow(
+                id=signal_id,
+                professional_id=actor.id,
+                child_pseudonym=child,
+                status=SignalStatus.ACTIVE.value,
+                created_at=tx.now,
+                active_until=domain.active_until(tx.now, turns_23_at),
+                archived_at=None,
+                archived_until=domain.archived_until(
+                    domain.active_until(tx.now, turns_23_at), turns_23_at
+                ),
+                child_turns_23_on=turns_23_on,
+                child_informed=duty.child_informed,
+                parents_informed=duty.parents_informed,
+            )
+            _set_postponement(tx, row, duty.postponement)
+            try:
+                tx.repo.add_signal(row, sorted(parents))
+            except IntegrityError:
+                # The partial unique index is the backstop for the check above.
+                raise _duplicate() from None
+            refresh_matches_around(tx.matches, signal_id, child, parents)
+            signal = tx.repo.to_signal(
+                row,
+                actor.professional,
+                history_available=any(s.status is SignalStatus.ARCHIVED for s in earlier),
+                matches=tx.repo.match_refs([signal_id])[signal_id],
+                show_justification=True,
+            )
+            tx.commit()
+            return signal
+
+    return with_retries(attempt)
+
+
+def _duplicate() -> Conflict:
+    return Conflict("You already have an active signal on this child.")
+
+
+def _set_postponement(tx: Transaction, row: SignalRow, postponement: Postponement | None) -> None:
+    if postponement is None:
+        row.postponement_reason = None
+        row.postponement_justification_enc = None
+        row.review_on = None
+    else:
+        row.postponement_reason = postponement.reason.value
+        row.postponement_justification_enc = tx.repo.seal_justification(
+            row.id, postponement.justification
+        )
+        row.review_on = postponement.review_on
+
+
+def _own_row(tx: Transaction, actor: Actor, signal_id: uuid.UUID) -> SignalRow:
+    """The actor's own signal; anyone else's answers exactly like a missing one."""
+    row = tx.repo.signal_row(signal_id)
+    if row is None or row.professional_id != actor.id:
+        raise NotFound("No such signal.")
+    return row
+
+
+def _view(tx: Transaction, actor: Actor, row: SignalRow) -> Signal:
+    return tx.repo.to_signal(
+        row,
+        actor.professional,
+        history_available=row.id in tx.repo.with_history([row]),
+        matches=tx.repo.match_refs([row.id])[row.id],
+        show_justification=True,
+    )
+
+
+def get_signal(core: Core, actor: Actor, signal_id: uuid.UUID) -> Signal:
+    actor.require(Role.PROFESSIONAL)
+    with core.transaction(write=False) as tx:
+        return _view(tx, actor, _own_row(tx, actor, signal_id))
+
+
+@dataclass(frozen=True, slots=True)
+class SignalPage:
+    items: list[Signal]
+    last_key: tuple[datetime, uuid.UUID] | None  # set when there may be a next page
+
+
+def list_signals(
+    core: Core,
+    actor: Actor,
+    status: SignalStatus | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    page_size: int,
+) -> SignalPage:
+    actor.require(Role.PROFESSIONAL)
+    with core.transaction(write=False) as tx:
+        rows = tx.repo.own_signal_rows(actor.id, status, after, page_size + 1)
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        refs = tx.repo.match_refs(r.id for r in rows)
+        history = tx.repo.with_history(rows)
+        items = [
+            tx.repo.to_signal(
+                r,
+                actor.professional,
+                history_available=r.id in history,
+                matches=refs[r.id],
+                show_justification=True,
+            )
+            for r in rows
+        ]
+    last = (rows[-1].created_at, rows[-1].id) if more and rows else None
+    return SignalPage(items, last)
+
+
+@dataclass(frozen=True, slots=True)
+class InformatieplichtUpdate:
+    """Fields left None are unchanged; `clear_postponement` removes a recorded one."""
+
+    child_informed: bool | None = None
+    parents_informed: bool | None = None
+    postponement: Postponement | None = None
+    clear_postponement: bool = False
+
+
+def update_informatieplicht(
+    core: Core, actor: Actor, signal_id: uuid.UUID, update: InformatieplichtUpdate
+) -> Signal:
+    actor.require(Role.PROFESSIONAL)
+
+    def attempt() -> Signal:
+        with core.transaction(write=True) as tx:
+            row = _own_row(tx, actor, signal_id)
+            today = core.local_date(tx.now)
+            duty = Informatieplicht(
+                child_informed=_pick(update.child_informed, row.child_informed),
+                parents_informed=_pick(update.parents_informed, row.parents_informed),
+                postponement=None
+                if update.clear_postponement or update.postponement is None
+                else update.postponement,
+            )
+            kept_postponement = (
+                update.postponement is None
+                and not update.clear_postponement
+                and row.postponement_reason is not None
+            )
+            birth_date = domain.add_years(row.child_turns_23_on, -domain.MAX_AGE)
+            problems = domain.postponement_problems(duty.postponement, today)
+            if not kept_postponement:
+                problems += domain.informatieplicht_problems(duty, domain.age_on(birth_date, today))
+            if problems:
+                raise InvalidInput(problems)
+            row.child_informed = duty.child_informed
+            row.parents_informed = duty.parents_informed
+            if not kept_postponement:
+                _set_postponement(tx, row, duty.postponement)
+            tx.uow.session.flush()
+            signal = _view(tx, actor, row)
+            tx.commit()
+            return signal
+
+    return with_retries(attempt)
+
+
+def _pick(new: bool | None, old: bool) -> bool:
+    return old if new is None else new
+
+
+def close_signal(core: Core, actor: Actor, signal_id: uuid.UUID, reason: CloseReason) -> None:
+    """Archive at once (the risk is gone), or erase for good when it was unjustified.
+
+    Either way the signal leaves every match it was in, in the same transaction.
+    """
+    actor.require(Role.PROFESSIONAL)
+
+    def attempt() -> None:
+        with core.transaction(write=True) as tx:
+            row = _own_row(tx, actor, signal_id)
+            child = row.child_pseudonym
+            parents = tx.repo.parents_of(signal_id)
+            tx.matches.lock_persons([child, *parents])
+            if reason is CloseReason.UNJUSTIFIED:
+                tx.repo.erase_signal(signal_id)
+            elif row.status == SignalStatus.ACTIVE.value:
+                turns_23_at = core.start_of_local_day(row.child_turns_23_on)
+                row.status = SignalStatus.ARCHIVED.value
+                row.archived_at = tx.now
+                row.active_until = min(row.active_until, tx.now)
+                row.archived_until = domain.archived_until(tx.now, turns_23_at)
+                row.close_reason = reason.value
+                tx.uow.session.flush()
+            else:
+                return  # already archived: closing again changes nothing
+            refresh_matches_around(tx.matches, signal_id, child, parents)
+            tx.commit()
+
+    with_retries(attempt)

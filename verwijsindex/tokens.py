@@ -1,0 +1,91 @@
+"""Access tokens: RS256 JWTs signed with the key in `keys/` (NL GOV OAuth profile).
+
+Two kinds, told apart by the `kind` claim:
+
+- `system`: issued to a school or care system by the client-credentials grant; it acts for
+  one professional of its own organisation, named per request in `X-Professional-Id`;
+- `personal`: printed by `verwijsindex token` for development and tests; it acts for the
+  professional in `sub`, as if that header were given.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from verwijsindex.crypto import SigningKey
+
+TokenKind = Literal["system", "personal"]
+PERSONAL_AZP = "verwijsindex-cli"
+
+
+class InvalidToken(Exception):
+    """Expired, malformed or not signed by us. The message is safe to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    kind: TokenKind
+    subject: uuid.UUID  # the client id (system) or the professional id (personal)
+    authorized_party: str
+    expires_at: datetime
+
+
+class TokenAuthority:
+    def __init__(self, signing: SigningKey, issuer: str, lifetime: timedelta) -> None:
+        self._signing = signing
+        # Parse the public key once; verifying then costs one RSA public operation.
+        self._public_key: Any = load_pem_public_key(signing.public_pem)
+        self.issuer = issuer
+        self.lifetime = lifetime
+
+    def issue(self, kind: TokenKind, subject: uuid.UUID, azp: str, now: datetime) -> str:
+        claims = {
+            "iss": self.issuer,
+            "sub": str(subject),
+            "azp": azp,
+            "kind": kind,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + self.lifetime).timestamp()),
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(
+            claims, self._signing.private_pem, algorithm="RS256", headers={"kid": self._signing.kid}
+        )
+
+    def verify(self, token: str, now: datetime) -> TokenClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("kid") != self._signing.kid:
+                raise InvalidToken("The token was not signed by this service.")
+            claims = jwt.decode(
+                token,
+                self._public_key,
+                algorithms=["RS256"],
+                issuer=self.issuer,
+                options={"require": ["iss", "sub", "azp", "exp", "jti", "kind"]},
+                leeway=30,
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("The token has expired.") from None
+        except jwt.InvalidTokenError:
+            raise InvalidToken("The token is malformed or not signed by this service.") from None
+        kind = claims["kind"]
+        if kind not in ("system", "personal"):
+            raise InvalidToken("The token is of an unknown kind.")
+        try:
+            subject = uuid.UUID(claims["sub"])
+        except (ValueError, TypeError, AttributeError):
+            raise InvalidToken("The token's subject is malformed.") from None
+        return TokenClaims(
+            kind=kind,
+            subject=subject,
+            authorized_party=str(claims["azp"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], tz=now.tzinfo),
+        )
