@@ -7,6 +7,7 @@ could be parsed.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import (
@@ -16,6 +17,7 @@ from marshmallow import (
     fields,
     post_load,
     validate,
+    validates,
     validates_schema,
 )
 
@@ -48,6 +50,11 @@ class BsnField(fields.String):
         return parsed
 
 
+def strict_boolean(**kwargs: Any) -> fields.Boolean:
+    """JSON `true`/`false` only; marshmallow would also take "yes", "on" and 1."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
 def _bsn_field(**kwargs: Any) -> BsnField:
     return BsnField(
         metadata={
@@ -68,14 +75,25 @@ class PostponementSchema(StrictSchema):
     )
     review_on = fields.Date(required=True, data_key="reviewOn")
 
+    @validates("review_on")
+    def review_date_ahead(self, value: date, **_: Any) -> None:
+        # Checked here as well as in the domain, so it is reported with the other fields.
+        if value <= core().local_date(core().now()):
+            raise ValidationError("The review date must lie ahead.")
+
+    @validates("justification")
+    def justification_not_blank(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ValidationError("A justification is required.")
+
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Postponement:
         return Postponement(**data)
 
 
 class InformatieplichtInSchema(StrictSchema):
-    child_informed = fields.Boolean(load_default=False, data_key="childInformed")
-    parents_informed = fields.Boolean(load_default=False, data_key="parentsInformed")
+    child_informed = strict_boolean(load_default=False, data_key="childInformed")
+    parents_informed = strict_boolean(load_default=False, data_key="parentsInformed")
     postponement = fields.Nested(PostponementSchema, load_default=None, allow_none=True)
 
     @post_load
@@ -125,8 +143,8 @@ class SignalInSchema(StrictSchema):
 
 
 class InformatieplichtPatchSchema(StrictSchema):
-    child_informed = fields.Boolean(data_key="childInformed")
-    parents_informed = fields.Boolean(data_key="parentsInformed")
+    child_informed = strict_boolean(data_key="childInformed")
+    parents_informed = strict_boolean(data_key="parentsInformed")
     postponement = fields.Nested(
         PostponementSchema,
         allow_none=True,

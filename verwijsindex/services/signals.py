@@ -167,7 +167,7 @@ def list_signals(
             )
             for r in rows
         ]
-    last = (rows[-1].created_at, rows[-1].id) if more and rows else None
+        last = (rows[-1].created_at, rows[-1].id) if more and rows else None
     return SignalPage(items, last)
 
 
