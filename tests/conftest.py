@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from verwijsindex import create_app
 from verwijsindex.config import Settings
@@ -61,29 +62,42 @@ def _postgres_url() -> str:
     return os.environ.get("VERWIJSINDEX_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
 
 
-def _reset_schema(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
+@contextmanager
+def _private_postgres_database() -> Iterator[str]:
+    """A fresh database for this test session, dropped afterwards.
+
+    Named after the configured one plus a random suffix, so that test runs in parallel (CI,
+    several developers on one machine) never see each other's rows.
+    """
+    base = make_url(_postgres_url())
+    name = f"{base.database}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        pytest.fail(f"PostgreSQL is required for the test suite: {base}: {error}")
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated database URL for each backend, once per test session."""
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database URL per backend, migrated with Alembic once per test session."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'verwijsindex.db'}"
-    else:
-        url = _postgres_url()
-        try:
-            create_engine(url).connect().close()
-        except Exception as error:  # noqa: BLE001 - any failure to connect means the same
-            pytest.fail(f"PostgreSQL is required for the test suite: {url}: {error}")
-    _reset_schema(url)
-    return url
+        upgrade(url)
+        yield url
+        return
+    with _private_postgres_database() as url:
+        upgrade(url)
+        yield url
 
 
 def _empty_all_tables(url: str) -> None:
