@@ -8,9 +8,9 @@ from flask import Flask, Response, jsonify, request
 from flask_smorest import Api
 
 from verwijsindex.api import matches, problems, signals, system
-from verwijsindex.api.context import core
 from verwijsindex.api.openapi import PREFIX, build_document
 from verwijsindex.api.problems import problem
+from verwijsindex.api.schemas import ProblemSchema
 from verwijsindex.version import API_VERSION
 
 SECURITY_HEADERS = {
@@ -52,6 +52,7 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX=None,  # served below, after applying the conventions
     )
     api = Api(app)
+    api.spec.components.schema("Problem", schema=ProblemSchema)
     for module in (system, signals, matches):
         api.register_blueprint(module.blp)
     problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's
@@ -60,7 +61,7 @@ def init_app(app: Flask) -> None:
 
     @app.get(f"{PREFIX}/openapi.json")
     def openapi_document() -> Any:
-        response = jsonify(build_document(api, core().settings.base_url))
+        response = jsonify(build_document(api))
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 

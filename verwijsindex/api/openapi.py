@@ -58,9 +58,10 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     return sorted(statuses)
 
 
-def build_document(api: Api, base_url: str) -> dict[str, Any]:
+def build_document(api: Api) -> dict[str, Any]:
     spec: dict[str, Any] = copy.deepcopy(api.spec.to_dict())
-    spec["servers"] = [{"url": base_url.rstrip("/") + PREFIX, "description": "This service"}]
+    # Relative, so the document is right on whatever host serves it.
+    spec["servers"] = [{"url": PREFIX, "description": "This service"}]
     spec["info"].update(
         {
             "description": (

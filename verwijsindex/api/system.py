@@ -7,7 +7,7 @@ import binascii
 from typing import Any
 from urllib.parse import unquote
 
-from flask import Response, jsonify, request
+from flask import Response, request
 from flask.views import MethodView
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,14 +24,21 @@ blp = Blueprint("system", __name__, url_prefix="/api/v1", description="Health an
 @blp.route("/health")
 class Health(MethodView):
     @blp.response(200, HealthSchema)
-    @blp.alt_response(503, schema=HealthSchema, description="The database is unreachable")
     def get(self) -> Any:
-        """Liveness and database reachability, for load balancers and monitoring."""
+        """Liveness and database reachability, for load balancers and monitoring.
+
+        503 (problem+json, with `database: unreachable`) when the database does not answer.
+        """
         try:
             with core().database.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except SQLAlchemyError:
-            return jsonify(status="unavailable", database="unreachable"), 503
+            return problem(
+                503,
+                "Service Unavailable",
+                "The database is unreachable.",
+                extra={"database": "unreachable"},
+            )
         return {"status": "ok", "database": "ok"}
 
 
