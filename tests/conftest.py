@@ -126,7 +126,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(backend: str, keys_dir: Path) -> Settings:
-    return Settings(database_url=backend, keys_dir=keys_dir, testing=True)
+    return Settings(database_url=backend, keys_dir=keys_dir)
 
 
 @pytest.fixture

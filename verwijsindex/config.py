@@ -28,7 +28,6 @@ class Settings:
     smtp_url: str | None = None
     base_url: str = DEFAULT_BASE_URL
     token_lifetime_seconds: int = MAX_TOKEN_LIFETIME_SECONDS
-    testing: bool = False
 
     @property
     def issuer(self) -> str:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
 from verwijsindex.domain import Informatieplicht, NewSignal, Professional
-from verwijsindex.models import OrganisationRow, ProfessionalRow
 from verwijsindex.pseudonym import parse_bsn
 from verwijsindex.services import Actor, Core
 from verwijsindex.services import admin as admin_service
@@ -27,21 +24,11 @@ DEMO_PARENT = "123456782"
 
 def _existing(core: Core) -> list[Professional] | None:
     with core.transaction(write=False) as tx:
-        school = tx.uow.session.scalar(
-            select(OrganisationRow).where(OrganisationRow.name == SCHOOL)
-        )
-        if school is None:
+        school, team = tx.repo.organisation_named(SCHOOL), tx.repo.organisation_named(JEUGDTEAM)
+        if school is None or team is None:
             return None
-        team = tx.uow.session.scalar(
-            select(OrganisationRow).where(OrganisationRow.name == JEUGDTEAM)
-        )
-        ids = tx.uow.session.scalars(
-            select(ProfessionalRow.id)
-            .where(ProfessionalRow.organisation_id.in_([school.id, team.id if team else school.id]))
-            .order_by(ProfessionalRow.created_at)
-        )
-        people = tx.repo.professionals(list(ids))
-        return sorted(people.values(), key=lambda p: p.organisation.name != SCHOOL)
+        people = tx.repo.professionals_of(school.id)[:1] + tx.repo.professionals_of(team.id)[:1]
+    return people if len(people) == 2 else None
 
 
 def _create(core: Core) -> list[Professional]:

@@ -76,6 +76,24 @@ class Repository:
         self.session.flush()
         return Organisation(row.id, row.name, Sector(row.sector))
 
+    def organisation_named(self, name: str) -> Organisation | None:
+        row = self.session.scalar(
+            select(OrganisationRow).where(OrganisationRow.name == name).limit(1)
+        )
+        return Organisation(row.id, row.name, Sector(row.sector)) if row else None
+
+    def professionals_of(self, organisation_id: uuid.UUID) -> list[Professional]:
+        """Oldest first."""
+        ids = list(
+            self.session.scalars(
+                select(ProfessionalRow.id)
+                .where(ProfessionalRow.organisation_id == organisation_id)
+                .order_by(ProfessionalRow.created_at, ProfessionalRow.id)
+            )
+        )
+        found = self.professionals(ids)
+        return [found[i] for i in ids]
+
     def organisation(self, organisation_id: uuid.UUID) -> Organisation | None:
         row = self.session.get(OrganisationRow, organisation_id)
         return Organisation(row.id, row.name, Sector(row.sector)) if row else None
