@@ -159,8 +159,10 @@ def load_keys(keys_dir: Path) -> KeyRing:
     private_pem = _read(keys_dir, JWT_KEY_FILE)
     try:
         private = serialization.load_pem_private_key(private_pem, password=None)
-    except ValueError:
-        raise KeyFileError(f"key file {keys_dir / JWT_KEY_FILE} is not a PEM private key") from None
+    except (ValueError, TypeError):  # TypeError: the key is protected by a password
+        raise KeyFileError(
+            f"key file {keys_dir / JWT_KEY_FILE} must be an unencrypted PEM private key"
+        ) from None
     if not isinstance(private, rsa.RSAPrivateKey):
         raise KeyFileError(f"key file {keys_dir / JWT_KEY_FILE} must hold an RSA key")
     public_der = private.public_key().public_bytes(

@@ -162,9 +162,18 @@ def add_years_dt(moment: datetime, years: int) -> datetime:
 
 
 def age_on(birth_date: date, day: date) -> int:
-    """Completed years of age on `day` (a birthday on 29 February counts from 1 March)."""
-    had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
-    return day.year - birth_date.year - (0 if had_birthday else 1)
+    """Completed years of age on `day`.
+
+    Defined through `add_years`, so the two agree: someone born on 29 February has a
+    birthday on 28 February in common years, for the age rules and the 23rd birthday alike.
+    """
+    years = day.year - birth_date.year
+    return years if add_years(birth_date, years) <= day else years - 1
+
+
+def turns_23_on(birth_date: date) -> date:
+    """The day all data about the child must be gone (Jeugdwet: young people under 23)."""
+    return add_years(birth_date, MAX_AGE)
 
 
 def child_must_be_informed(age: int) -> bool:

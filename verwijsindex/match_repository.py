@@ -55,59 +55,43 @@ class SqlMatchStore:
             {"keys": keys},
         )
 
-    def active_signals_on_child(self, child: str) -> list[SignalFacts]:
-        rows = self.session.execute(
-            select(SignalRow.id, SignalRow.professional_id, SignalRow.created_at).where(
-                SignalRow.child_pseudonym == child, SignalRow.status == ACTIVE
-            )
-        ).all()
-        return [
-            SignalFacts(r.id, r.professional_id, child, frozenset(), r.created_at) for r in rows
-        ]
-
-    def active_signals_with_any_parent(self, parents: Iterable[str]) -> list[SignalFacts]:
-        wanted = set(parents)
-        if not wanted:
-            return []
-        via = SignalParentRow.__table__.alias("via")
-        every = SignalParentRow.__table__.alias("every")
+    def active_signals_about(
+        self, children: Iterable[str], parents: Iterable[str]
+    ) -> list[SignalFacts]:
+        on_children = select(SignalRow.id).where(
+            SignalRow.child_pseudonym.in_(set(children)), SignalRow.status == ACTIVE
+        )
+        naming_parents = (
+            select(SignalRow.id)
+            .join(SignalParentRow, SignalParentRow.signal_id == SignalRow.id)
+            .where(SignalParentRow.parent_pseudonym.in_(set(parents)), SignalRow.status == ACTIVE)
+        )
+        wanted = on_children.union(naming_parents).subquery()
         rows = self.session.execute(
             select(
                 SignalRow.id,
                 SignalRow.professional_id,
                 SignalRow.child_pseudonym,
                 SignalRow.created_at,
-                every.c.parent_pseudonym,
+                SignalParentRow.parent_pseudonym,
             )
-            .join(via, via.c.signal_id == SignalRow.id)
-            .join(every, every.c.signal_id == SignalRow.id)
-            .where(via.c.parent_pseudonym.in_(wanted), SignalRow.status == ACTIVE)
+            .join(wanted, wanted.c.id == SignalRow.id)
+            .outerjoin(SignalParentRow, SignalParentRow.signal_id == SignalRow.id)
         ).all()
         parents_of: dict[uuid.UUID, set[str]] = defaultdict(set)
         facts: dict[uuid.UUID, tuple[uuid.UUID, str, datetime]] = {}
         for signal_id, professional_id, child, created_at, parent in rows:
-            parents_of[signal_id].add(parent)
+            if parent is not None:
+                parents_of[signal_id].add(parent)
             facts[signal_id] = (professional_id, child, created_at)
         return [SignalFacts(i, p, c, frozenset(parents_of[i]), t) for i, (p, c, t) in facts.items()]
 
-    def matches_of_signals(
-        self, signal_ids: Iterable[uuid.UUID], match_type: MatchType
-    ) -> list[MatchState]:
+    def matches_of_signals(self, signal_ids: Iterable[uuid.UUID]) -> list[MatchState]:
         wanted = set(signal_ids)
         if not wanted:
             return []
         match_ids = select(MatchSignalRow.match_id).where(MatchSignalRow.signal_id.in_(wanted))
-        return self._states(
-            select(MatchRow).where(MatchRow.id.in_(match_ids), MatchRow.type == match_type.value)
-        )
-
-    def client_match_of_child(self, child: str) -> MatchState | None:
-        states = self._states(
-            select(MatchRow).where(
-                MatchRow.type == MatchType.CLIENT.value, MatchRow.child_pseudonym == child
-            )
-        )
-        return states[0] if states else None
+        return self._states(select(MatchRow).where(MatchRow.id.in_(match_ids)))
 
     def _states(self, statement: Select[MatchRow]) -> list[MatchState]:
         # FOR UPDATE: a regisseur designated concurrently is seen, not overwritten.

@@ -4,7 +4,8 @@
 - no case content: a signal says who is involved since when, never why;
 - professionals' names, phones and e-mails and informatieplicht justifications are stored
   encrypted (`*_enc` columns, see `crypto.FieldCipher`);
-- no birth date: only the day the child turns 23, the one date the law makes us act on.
+- of the child, besides pseudonyms, only the birth date: the age rules and the deletion on
+  the 23rd birthday need it.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ class SignalRow(Base):
         # Lifecycle sweeps.
         Index("ix_signals_status_active_until", "status", "active_until"),
         Index("ix_signals_archived_until", "archived_until"),
-        Index("ix_signals_child_turns_23_on", "child_turns_23_on"),
+        Index("ix_signals_child_birth_date", "child_birth_date"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -132,7 +133,7 @@ class SignalRow(Base):
     active_until: Mapped[datetime] = mapped_column(UtcDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     archived_until: Mapped[datetime] = mapped_column(UtcDateTime)
-    child_turns_23_on: Mapped[date] = mapped_column(Date)
+    child_birth_date: Mapped[date] = mapped_column(Date)
     child_informed: Mapped[bool] = mapped_column(Boolean)
     parents_informed: Mapped[bool] = mapped_column(Boolean)
     postponement_reason: Mapped[str | None] = mapped_column(String(40))

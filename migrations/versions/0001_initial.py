@@ -76,7 +76,7 @@ def upgrade() -> None:
     sa.Column('active_until', sa.DateTime(timezone=True), nullable=False),
     sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('archived_until', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('child_turns_23_on', sa.Date(), nullable=False),
+    sa.Column('child_birth_date', sa.Date(), nullable=False),
     sa.Column('child_informed', sa.Boolean(), nullable=False),
     sa.Column('parents_informed', sa.Boolean(), nullable=False),
     sa.Column('postponement_reason', sa.String(length=40), nullable=True),
@@ -89,7 +89,7 @@ def upgrade() -> None:
     with op.batch_alter_table('signals', schema=None) as batch_op:
         batch_op.create_index('ix_signals_archived_until', ['archived_until'], unique=False)
         batch_op.create_index('ix_signals_child_pseudonym_status', ['child_pseudonym', 'status'], unique=False)
-        batch_op.create_index('ix_signals_child_turns_23_on', ['child_turns_23_on'], unique=False)
+        batch_op.create_index('ix_signals_child_birth_date', ['child_birth_date'], unique=False)
         batch_op.create_index('ix_signals_professional_created', ['professional_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_signals_status_active_until', ['status', 'active_until'], unique=False)
         batch_op.create_index('uq_signals_active_professional_child', ['professional_id', 'child_pseudonym'], unique=True, sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"))
@@ -128,7 +128,7 @@ def downgrade() -> None:
         batch_op.drop_index('uq_signals_active_professional_child', sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"))
         batch_op.drop_index('ix_signals_status_active_until')
         batch_op.drop_index('ix_signals_professional_created')
-        batch_op.drop_index('ix_signals_child_turns_23_on')
+        batch_op.drop_index('ix_signals_child_birth_date')
         batch_op.drop_index('ix_signals_child_pseudonym_status')
         batch_op.drop_index('ix_signals_archived_until')
 

@@ -46,6 +46,8 @@ def _add_standard_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.config.update(
+        # A signal is a few hundred bytes; anything near this is not a signal (413).
+        MAX_CONTENT_LENGTH=64 * 1024,
         API_TITLE="verwijsindex",
         API_VERSION=API_VERSION,
         OPENAPI_VERSION="3.0.3",

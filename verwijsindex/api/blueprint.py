@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import flask
 import flask_smorest
 from webargs.flaskparser import FlaskParser
 
@@ -10,6 +14,14 @@ class InvalidInputParser(FlaskParser):
     """ADR /core/error-handling/invalid-input: a 400 problem listing every invalid param."""
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        # JSON nested thousands deep makes the parser recurse out of stack; that is bad
+        # input like any other, so it must be a 400, not a 500.
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
 
 class Blueprint(flask_smorest.Blueprint):

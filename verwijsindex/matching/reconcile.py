@@ -30,62 +30,66 @@ class MatchStore(Protocol):
 
     def lock_persons(self, pseudonyms: Iterable[str]) -> None: ...
 
-    def active_signals_on_child(self, child: str) -> list[SignalFacts]: ...
+    def active_signals_about(
+        self, children: Iterable[str], parents: Iterable[str]
+    ) -> list[SignalFacts]:
+        """Active signals on any of `children` or naming any of `parents`, with all their
+        parents."""
+        ...
 
-    def active_signals_with_any_parent(self, parents: Iterable[str]) -> list[SignalFacts]: ...
-
-    def matches_of_signals(
-        self, signal_ids: Iterable[uuid.UUID], match_type: MatchType
-    ) -> list[MatchState]: ...
-
-    def client_match_of_child(self, child: str) -> MatchState | None: ...
+    def matches_of_signals(self, signal_ids: Iterable[uuid.UUID]) -> list[MatchState]: ...
 
     def apply_plan(self, plan: MatchPlan, match_type: MatchType, child: str | None) -> None: ...
 
 
-def family_of(store: MatchStore, parents: frozenset[str]) -> list[SignalFacts]:
-    """All active signals connected to `parents`, locking every parent reached.
+def family_of(store: MatchStore, child: str, parents: frozenset[str]) -> list[SignalFacts]:
+    """All active signals connected to `child` and `parents`, locking every person reached.
 
     Families are small, so each round reads the whole family again; the loop ends when a
-    round reaches no parent that is not yet locked (then the read was done under all locks).
+    round reaches no person that is not yet locked, so the last read ran under all locks.
     """
-    locked = set(parents)
+    children, known_parents = {child}, set(parents)
     while True:
-        signals = store.active_signals_with_any_parent(locked)
-        reached = set().union(*(s.parents for s in signals)) if signals else set()
-        new = reached - locked
-        if not new:
+        signals = store.active_signals_about(children, known_parents)
+        new_children = {s.child for s in signals} - children
+        new_parents = set().union(*(s.parents for s in signals)) - known_parents
+        if not new_children and not new_parents:
             return signals
-        store.lock_persons(sorted(new))
-        locked |= new
+        store.lock_persons(sorted(new_children | new_parents))
+        children |= new_children
+        known_parents |= new_parents
 
 
 def refresh_matches_around(
     store: MatchStore, signal_id: uuid.UUID, child: str, parents: frozenset[str]
 ) -> None:
-    """Recompute the client match of `child` and the family matches reachable from `parents`.
+    """Recompute the client match of `child` and the family matches around it.
 
-    Call after inserting, archiving or erasing the signal `signal_id` (with its child and
-    parents already locked). The family matches the signal was in are reconsidered even when
-    it has left them, so that a family split or shrunk below two professionals follows.
+    Call after inserting, archiving or erasing the signal `signal_id`, with its child and
+    parents already locked. The matches the signal was in are reconsidered even when it
+    has left them, so that a match shrunk below two professionals, or a family split in
+    two, follows.
     """
-    on_child = store.active_signals_on_child(child)
-    existing_client = store.client_match_of_child(child)
+    family = family_of(store, child, parents)
+    existing = store.matches_of_signals({s.id for s in family} | {signal_id})
+    on_child = [s for s in family if s.child == child]
+    # The family's signals also bring siblings' client matches along: leave those alone.
+    child_signal_ids = {s.id for s in on_child} | {signal_id}
     store.apply_plan(
         plan_matches(
-            [on_child], [existing_client] if existing_client else [], client_match_qualifies
+            [on_child],
+            [m for m in existing if m.type is MatchType.CLIENT and m.signal_ids & child_signal_ids],
+            client_match_qualifies,
         ),
         MatchType.CLIENT,
         child,
     )
-    if not parents:
-        return
-    family = family_of(store, parents)
-    existing_family = store.matches_of_signals(
-        {s.id for s in family} | {signal_id}, MatchType.FAMILY
-    )
     store.apply_plan(
-        plan_matches(family_components(family), existing_family, family_match_qualifies),
+        plan_matches(
+            family_components(family),
+            [m for m in existing if m.type is MatchType.FAMILY],
+            family_match_qualifies,
+        ),
         MatchType.FAMILY,
         None,
     )

@@ -75,26 +75,27 @@ def family_match_qualifies(signals: Sequence[SignalFacts]) -> bool:
 def family_components(signals: Iterable[SignalFacts]) -> list[list[SignalFacts]]:
     """Group signals into families: children linked, directly or through siblings, by parents.
 
-    Union-find over parent pseudonyms; a signal without parents belongs to no family.
+    Union-find over persons. A signal joins its child to each parent it names; signals on
+    the same child belong together even when only one of them names a parent, because a
+    parent is a fact about the child, not about the signal that happened to record it.
     """
-    parent_of: dict[str, str] = {}
+    root_of: dict[str, str] = {}
 
-    def root(item: str) -> str:
-        while parent_of[item] != item:
-            parent_of[item] = parent_of[parent_of[item]]
-            item = parent_of[item]
-        return item
+    def root(node: str) -> str:
+        root_of.setdefault(node, node)
+        while root_of[node] != node:
+            root_of[node] = root_of[root_of[node]]
+            node = root_of[node]
+        return node
 
-    with_parents = [s for s in signals if s.parents]
-    for signal in with_parents:
-        first, *rest = sorted(signal.parents)
-        parent_of.setdefault(first, first)
-        for other in rest:
-            parent_of.setdefault(other, other)
-            parent_of[root(other)] = root(first)
+    signals = list(signals)
+    for signal in signals:
+        child = root(f"c:{signal.child}")
+        for parent in signal.parents:
+            root_of[root(f"p:{parent}")] = child
     groups: dict[str, list[SignalFacts]] = {}
-    for signal in with_parents:
-        groups.setdefault(root(min(signal.parents)), []).append(signal)
+    for signal in signals:
+        groups.setdefault(root(f"c:{signal.child}"), []).append(signal)
     return list(groups.values())
 
 

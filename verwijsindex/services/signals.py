@@ -48,8 +48,7 @@ def register_signal(core: Core, actor: Actor, request: NewSignal) -> Signal:
         raise InvalidInput(problems)
     child = core.pseudonymiser.pseudonymise(request.child)
     parents = frozenset(core.pseudonymiser.pseudonymise(p) for p in request.parents)
-    turns_23_on = domain.add_years(request.birth_date, domain.MAX_AGE)
-    turns_23_at = core.start_of_local_day(turns_23_on)
+    turns_23_at = core.start_of_local_day(domain.turns_23_on(request.birth_date))
 
     def attempt() -> Signal:
         with core.transaction(write=True) as tx:
@@ -72,7 +71,7 @@ def register_signal(core: Core, actor: Actor, request: NewSignal) -> Signal:
                 archived_until=domain.archived_until(
                     domain.active_until(tx.now, turns_23_at), turns_23_at
                 ),
-                child_turns_23_on=turns_23_on,
+                child_birth_date=request.birth_date,
                 child_informed=duty.child_informed,
                 parents_informed=duty.parents_informed,
             )
@@ -202,10 +201,11 @@ def update_informatieplicht(
                 and not update.clear_postponement
                 and row.postponement_reason is not None
             )
-            birth_date = domain.add_years(row.child_turns_23_on, -domain.MAX_AGE)
             problems = domain.postponement_problems(duty.postponement, today)
             if not kept_postponement:
-                problems += domain.informatieplicht_problems(duty, domain.age_on(birth_date, today))
+                problems += domain.informatieplicht_problems(
+                    duty, domain.age_on(row.child_birth_date, today)
+                )
             if problems:
                 raise InvalidInput(problems)
             row.child_informed = duty.child_informed
@@ -240,7 +240,7 @@ def close_signal(core: Core, actor: Actor, signal_id: uuid.UUID, reason: CloseRe
             if reason is CloseReason.UNJUSTIFIED:
                 tx.repo.erase_signal(signal_id)
             elif row.status == SignalStatus.ACTIVE.value:
-                turns_23_at = core.start_of_local_day(row.child_turns_23_on)
+                turns_23_at = core.start_of_local_day(domain.turns_23_on(row.child_birth_date))
                 row.status = SignalStatus.ARCHIVED.value
                 row.archived_at = tx.now
                 row.active_until = min(row.active_until, tx.now)
