@@ -7,6 +7,7 @@ from typing import Any
 
 import flask
 import flask_smorest
+from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
 
@@ -14,6 +15,12 @@ class InvalidInputParser(FlaskParser):
     """ADR /core/error-handling/invalid-input: a 400 problem listing every invalid param."""
 
     DEFAULT_VALIDATION_STATUS = 400
+    # Unknown query keys are refused too: a mistyped `pagesize` should not pass unnoticed.
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         # JSON nested thousands deep makes the parser recurse out of stack; that is bad
