@@ -7,7 +7,7 @@ so a result can never silently come from a non-durable setup.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg import sql
@@ -32,7 +32,9 @@ def recreate_database(url: str) -> None:
     """Drop (forcing out stale sessions of an aborted earlier run) and create the database."""
     maintenance, name = _maintenance_url(url)
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
@@ -40,7 +42,9 @@ def drop_database(url: str) -> None:
     """Drop the database again, so a 5-million-row run does not leave gigabytes behind."""
     maintenance, name = _maintenance_url(url)
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def server_facts(url: str) -> dict[str, Any]:
@@ -53,7 +57,33 @@ def server_facts(url: str) -> dict[str, Any]:
         return facts
 
 
-def query_one(url: str, query: str) -> tuple[Any, ...] | None:
+def query_one(url: str, query: LiteralString) -> tuple[Any, ...] | None:
     """One row of a read-only query (sanity checks on what a run wrote)."""
     with psycopg.connect(libpq_url(url)) as conn:
-        return conn.execute(query).fetchone()  # type: ignore[arg-type]
+        return conn.execute(query).fetchone()
+
+
+def activity(url: str) -> dict[str, int]:
+    """Cumulative commit/rollback counts of this database and WAL syncs of the server.
+
+    Taken before and after a load, the difference per request shows how many transactions (and
+    so, with synchronous_commit on, how many waits for the disk) one POST costs, and how well
+    concurrent commits share a WAL flush. Schema-agnostic, so it works for every app under test.
+    """
+    with psycopg.connect(libpq_url(url)) as conn:
+        row = conn.execute(
+            "SELECT d.xact_commit, d.xact_rollback, w.wal_sync, w.wal_records"
+            " FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = current_database()"
+        ).fetchone()
+    assert row is not None
+    return dict(
+        zip(("commits", "rollbacks", "wal_syncs", "wal_records"), map(int, row), strict=True)
+    )
+
+
+def per_request(before: dict[str, int], after: dict[str, int], requests: int) -> dict[str, float]:
+    """Counter deltas per answered request, minus the probe's own transaction."""
+    # each activity() call commits one read-only transaction of its own
+    deltas = {k: after[k] - before[k] for k in before}
+    deltas["commits"] -= 1
+    return {k: round(v / requests, 2) if requests else 0.0 for k, v in deltas.items()}

@@ -1,4 +1,4 @@
-"""The durable-work reference: the same essential writes as ``POST /api/v1/signals``, in plain psycopg.
+"""Durable-work reference: the essential writes of ``POST /api/v1/signals`` in plain psycopg.
 
 Per request: parse JSON, validate the BSNs (elfproef) and date, HMAC-SHA256 the child's and the
 parents' BSNs with a key, one indexed lookup of existing rows on the child's pseudonym, one
@@ -120,7 +120,9 @@ def post_signal() -> tuple[Response, int]:
     except ValueError:
         return _invalid("birthDate", "not a date")
     parents = body.get("parentBsns", [])
-    if not isinstance(parents, list) or not all(isinstance(p, str) and is_valid(p) for p in parents):
+    if not isinstance(parents, list) or not all(
+        isinstance(p, str) and is_valid(p) for p in parents
+    ):
         return _invalid("parentBsns", "not a list of valid BSNs")
     info = body.get("informatieplicht")
     if not isinstance(info, dict):

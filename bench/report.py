@@ -13,10 +13,13 @@ OURS_OVER_BARE_MIN = 0.40
 MATCH_GROWTH_MAX = 1.5
 
 
-def _ratio(num: float | None, den: float | None) -> float | None:
-    if num is None or den is None or den == 0:
+def _ratio(
+    num: dict[str, Any] | None, den: dict[str, Any] | None, key: str = "rps"
+) -> float | None:
+    """``num[key] / den[key]``, or None when either measurement is missing."""
+    if num is None or den is None or not den.get(key):
         return None
-    return round(num / den, 3)
+    return round(float(num[key]) / float(den[key]), 3)
 
 
 def _measured(parts: dict[str, Any], *keys: str) -> dict[str, Any] | None:
@@ -43,9 +46,9 @@ def ratios_and_targets(parts: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
     raw = _measured(parts, "rawsql", "post")
     ours = _measured(parts, "ours", "post")
     ratios: dict[str, Any] = {
-        "ours_over_bare_rps": _ratio(ours and ours["rps"], bare and bare["rps"]),
-        "ours_over_rawsql_rps": _ratio(ours and ours["rps"], raw and raw["rps"]),
-        "rawsql_over_bare_rps": _ratio(raw and raw["rps"], bare and bare["rps"]),
+        "ours_over_bare_rps": _ratio(ours, bare),
+        "ours_over_rawsql_rps": _ratio(ours, raw),
+        "rawsql_over_bare_rps": _ratio(raw, bare),
     }
     match_runs: list[dict[str, Any] | None] = []
     worst: float | None = None
@@ -54,7 +57,7 @@ def ratios_and_targets(parts: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
         large = _measured(parts, "matches", "full", endpoint)
         match_runs += [small, large]
         for stat in ("p50_ms", "p99_ms"):
-            r = _ratio(large and large[stat], small and small[stat])
+            r = _ratio(large, small, stat)
             ratios[f"{endpoint}_{stat[:3]}_at_n_over_at_baseline"] = r
             if stat == "p50_ms" and r is not None:
                 worst = r if worst is None else max(worst, r)

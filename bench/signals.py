@@ -25,6 +25,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -40,24 +41,41 @@ from bench.servers import GunicornSettings, gunicorn
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/verwijsindex_bench"
 PARTS = ("bare", "rawsql", "ours", "matches")
+BUSY_LOADAVG = 1.0  # 1-minute load average above which a run is flagged as taken on a busy machine
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options; defaults are the issue's (100 000 signals, 16 connections, 20 s)."""
     p = argparse.ArgumentParser(prog="python -m bench.signals", description=__doc__.split("\n")[0])
-    p.add_argument("--signals", type=int, default=100_000, help="N stored signals for the 2nd match measurement")
-    p.add_argument("--baseline-signals", type=int, default=10_000, help="stored signals for the 1st match measurement")
+    p.add_argument(
+        "--signals", type=int, default=100_000, help="N: stored signals, 2nd match measurement"
+    )
+    p.add_argument(
+        "--baseline-signals", type=int, default=10_000, help="stored signals, 1st match measurement"
+    )
     p.add_argument("--duration", type=int, default=20, help="seconds per measured wrk run")
-    p.add_argument("--warmup", type=int, default=3, help="seconds of discarded warm-up before each run")
-    p.add_argument("--connections", type=int, default=16, help="wrk connections (fixed concurrency)")
+    p.add_argument(
+        "--warmup", type=int, default=3, help="seconds of discarded warm-up before each run"
+    )
+    p.add_argument(
+        "--connections", type=int, default=16, help="wrk connections (fixed concurrency)"
+    )
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
     p.add_argument("--workers", type=int, default=GunicornSettings.workers, help="gunicorn workers")
-    p.add_argument("--worker-class", default=GunicornSettings.worker_class, choices=["sync", "gthread"])
-    p.add_argument("--worker-threads", type=int, default=1, help="threads per worker (gthread only)")
+    p.add_argument(
+        "--worker-class", default=GunicornSettings.worker_class, choices=["sync", "gthread"]
+    )
+    p.add_argument(
+        "--worker-threads", type=int, default=1, help="threads per worker (gthread only)"
+    )
     p.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="dropped and recreated!")
-    p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
+    p.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
+    )
     p.add_argument("--match-sample", type=int, default=1000, help="match ids to cycle through")
-    p.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
+    p.add_argument(
+        "--keep-database", action="store_true", help="do not drop the database at the end"
+    )
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = p.parse_args(argv)
     unknown = set(args.parts.split(",")) - set(PARTS)
@@ -86,12 +104,15 @@ class Runner:
 
     # -- loads -------------------------------------------------------------------------------
 
-    def _wrk(self, url: str, script: Path, args: list[str], load: wrk.WrkLoad,
-             env: Mapping[str, str]) -> wrk.WrkResult:  # fmt: skip
+    def _wrk(
+        self, url: str, script: Path, args: list[str], load: wrk.WrkLoad, env: Mapping[str, str]
+    ) -> wrk.WrkResult:
         self.commands.append(" ".join(wrk.command(url, script, args, load)))
         return wrk.run(url, script, args, load, env={**os.environ, **env})
 
-    def post_load(self, base_url: str, tokens: tuple[str, str] = ("none", "none")) -> dict[str, Any]:
+    def post_load(
+        self, base_url: str, tokens: tuple[str, str] = ("none", "none")
+    ) -> dict[str, Any]:
         """Warm-up then measured POST run with fresh, unique BSNs for each."""
         env = {"BENCH_TOKEN_A": tokens[0], "BENCH_TOKEN_B": tokens[1]}
         out: dict[str, Any] = {}
@@ -100,8 +121,11 @@ class Runner:
             res = self._wrk(base_url, wrk.POST_SIGNALS, args, load, env)
             self.offset += (res.counter_max + 1) * self.load.threads
             out[name] = res.as_dict()
-            print(f"  {name:<7} {res.rps:8.1f} req/s  p50 {res.p50_ms:.2f} ms  "
-                  f"p99 {res.p99_ms:.2f} ms  non-2xx {res.non_2xx}", flush=True)  # fmt: skip
+            print(
+                f"  {name:<7} {res.rps:8.1f} req/s  p50 {res.p50_ms:.2f} ms  "
+                f"p99 {res.p99_ms:.2f} ms  non-2xx {res.non_2xx}",
+                flush=True,
+            )
         return out
 
     def get_load(self, base_url: str, paths: list[str], token: str, label: str) -> dict[str, Any]:
@@ -111,24 +135,39 @@ class Runner:
         env = {"BENCH_TOKEN_A": token}
         warm = self._wrk(base_url, wrk.GET_PATHS, [str(paths_file)], self.warm, env)
         res = self._wrk(base_url, wrk.GET_PATHS, [str(paths_file)], self.load, env)
-        print(f"  {label:<22} {res.rps:8.1f} req/s  p50 {res.p50_ms:.2f} ms  "
-              f"p99 {res.p99_ms:.2f} ms  non-2xx {res.non_2xx}", flush=True)  # fmt: skip
+        print(
+            f"  {label:<22} {res.rps:8.1f} req/s  p50 {res.p50_ms:.2f} ms  "
+            f"p99 {res.p99_ms:.2f} ms  non-2xx {res.non_2xx}",
+            flush=True,
+        )
         return {**res.as_dict(), "warmup_unexpected_status": warm.unexpected_status}
 
     # -- parts ---------------------------------------------------------------------------------
 
     def bare(self) -> dict[str, Any]:
         """The bare Flask ceiling."""
-        with gunicorn("bare", "bench.bare_app:app", self.settings, self.workdir,
-                      cwd=service.REPO_ROOT) as srv:  # fmt: skip
+        with gunicorn(
+            "bare", "bench.bare_app:app", self.settings, self.workdir, cwd=service.REPO_ROOT
+        ) as srv:
             return self.post_load(srv.base_url)
 
     def rawsql(self) -> dict[str, Any]:
         """The plain-psycopg durable reference, in its own table of the benchmark database."""
-        env = {"BENCH_DATABASE_URL": self.args.database_url, "BENCH_HMAC_KEY": secrets.token_hex(32)}
-        with gunicorn("rawsql", "bench.rawsql_app:app", self.settings, self.workdir, env=env,
-                      cwd=service.REPO_ROOT) as srv:  # fmt: skip
+        env = {
+            "BENCH_DATABASE_URL": self.args.database_url,
+            "BENCH_HMAC_KEY": secrets.token_hex(32),
+        }
+        before = db.activity(self.args.database_url)
+        with gunicorn(
+            "rawsql",
+            "bench.rawsql_app:app",
+            self.settings,
+            self.workdir,
+            env=env,
+            cwd=service.REPO_ROOT,
+        ) as srv:
             out = self.post_load(srv.base_url)
+        out["db_per_request"] = self._db_per_request(before, out)
         row = db.query_one(
             self.args.database_url,
             "SELECT count(*), count(DISTINCT child_pseudonym),"
@@ -147,16 +186,41 @@ class Runner:
         keys = self.workdir / "keys-post"
         keys.mkdir()
         env, setup = self._service(keys)
-        tokens = (service.token(setup.professional_ids[0], env),
-                  service.token(setup.professional_ids[1], env))  # fmt: skip
-        with gunicorn("ours", service.WSGI_APP, self.settings, self.workdir, env=env,
-                      ready_path=service.HEALTH_PATH, cwd=service.REPO_ROOT) as srv:  # fmt: skip
-            return self.post_load(srv.base_url, tokens)
+        tokens = (
+            service.token(setup.professional_ids[0], env),
+            service.token(setup.professional_ids[1], env),
+        )
+        before = db.activity(self.args.database_url)
+        with gunicorn(
+            "ours",
+            service.WSGI_APP,
+            self.settings,
+            self.workdir,
+            env=env,
+            ready_path=service.HEALTH_PATH,
+            cwd=service.REPO_ROOT,
+        ) as srv:
+            out = self.post_load(srv.base_url, tokens)
+        out["db_per_request"] = self._db_per_request(before, out)
+        return out
+
+    def _db_per_request(self, before: dict[str, int], out: dict[str, Any]) -> dict[str, float]:
+        """Commits and WAL syncs per answered request over warm-up plus measured run."""
+        time.sleep(1)  # backends flush their statistics when they close (gunicorn has stopped)
+        after = db.activity(self.args.database_url)
+        return db.per_request(before, after, out["warmup"]["requests"] + out["post"]["requests"])
 
     def _match_stage(self, env: dict[str, str], setup: service.Setup, label: str) -> dict[str, Any]:
         token = service.token(setup.professional_ids[0], env)
-        with gunicorn(f"ours-matches-{label}", service.WSGI_APP, self.settings, self.workdir,
-                      env=env, ready_path=service.HEALTH_PATH, cwd=service.REPO_ROOT) as srv:  # fmt: skip
+        with gunicorn(
+            f"ours-matches-{label}",
+            service.WSGI_APP,
+            self.settings,
+            self.workdir,
+            env=env,
+            ready_path=service.HEALTH_PATH,
+            cwd=service.REPO_ROOT,
+        ) as srv:
             ids = service.match_ids(srv.base_url, token, self.args.match_sample)
             if not ids:
                 raise RuntimeError(f"no matches visible to professional A at {label}")
@@ -171,7 +235,7 @@ class Runner:
             }
 
     def matches(self) -> dict[str, Any]:
-        """Match lookups at the baseline size and at N, on a database of exactly that many signals."""
+        """Match lookups at the baseline size and at N, on a database of just those signals."""
         base, n = self.args.baseline_signals, self.args.signals
         db.recreate_database(self.args.database_url)
         keys = self.workdir / "keys-matches"
@@ -196,12 +260,16 @@ def analyze(database_url: str) -> None:
         conn.execute("ANALYZE")
 
 
-def _version(argv: list[str]) -> str | None:
+def _first_line(argv: list[str], require_success: bool = False) -> str | None:
+    """First line a command prints (wrk --version exits 1 after printing, hence the option)."""
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return (proc.stdout or proc.stderr).strip().splitlines()[0] if (proc.stdout or proc.stderr) else None
+    if require_success and proc.returncode != 0:
+        return None
+    text = (proc.stdout or proc.stderr).strip()
+    return text.splitlines()[0] if text else None
 
 
 def environment(database_url: str) -> dict[str, Any]:
@@ -210,9 +278,12 @@ def environment(database_url: str) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "loadavg_at_start": os.getloadavg(),
         "python": platform.python_version(),
-        "gunicorn": _version([sys.executable, "-m", "gunicorn", "--version"]),
-        "wrk": _version([wrk.wrk_binary(), "--version"]),
-        "git_commit": _version(["git", "-C", str(service.REPO_ROOT), "rev-parse", "HEAD"]),
+        "gunicorn": _first_line([sys.executable, "-m", "gunicorn", "--version"]),
+        "wrk": _first_line([wrk.wrk_binary(), "--version"]),
+        "git_commit": _first_line(
+            ["git", "-C", str(service.REPO_ROOT), "rev-parse", "--verify", "-q", "HEAD"],
+            require_success=True,
+        ),
         "postgres": db.server_facts(database_url),
     }
 
@@ -239,8 +310,12 @@ def main(argv: list[str] | None = None) -> int:
             "signals": args.signals,
             "baseline_signals": args.baseline_signals,
             "parts": wanted,
-            "wrk": {"threads": args.threads, "connections": args.connections,
-                    "duration_s": args.duration, "warmup_s": args.warmup},  # fmt: skip
+            "wrk": {
+                "threads": args.threads,
+                "connections": args.connections,
+                "duration_s": args.duration,
+                "warmup_s": args.warmup,
+            },
         },
         "parts": {},
     }
@@ -249,13 +324,24 @@ def main(argv: list[str] | None = None) -> int:
         results["config"]["gunicorn"] = runner.settings.as_dict()
         db.recreate_database(args.database_url)
         results["environment"] = env_facts = environment(args.database_url)
+        busy = env_facts["loadavg_at_start"][0]
+        if busy > BUSY_LOADAVG:
+            # Other work on these 2 cores (a test suite, a build) takes its share of the CPU from
+            # every part, so the numbers are not comparable with a quiet run's. Warn, but measure.
+            print(
+                f"warning: load average {busy:.1f} at start: this machine is busy, "
+                "so the numbers will be low and noisy",
+                file=sys.stderr,
+            )
         if env_facts["postgres"].get("synchronous_commit") != "on":
             print("refusing to benchmark: synchronous_commit is not 'on'", file=sys.stderr)
             return 1
         steps: dict[str, Callable[[], dict[str, Any]]] = {
-            "bare": runner.bare, "rawsql": runner.rawsql, "ours": runner.ours,
+            "bare": runner.bare,
+            "rawsql": runner.rawsql,
+            "ours": runner.ours,
             "matches": runner.matches,
-        }  # fmt: skip
+        }
         try:
             for part in wanted:
                 print(f"== {part}", flush=True)
@@ -269,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
                 db.drop_database(args.database_url)
         results["commands"] = runner.commands
     results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    results["environment"]["loadavg_at_end"] = os.getloadavg()
     results["ratios"], results["targets"] = report.ratios_and_targets(results["parts"])
 
     print()

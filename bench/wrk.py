@@ -121,15 +121,20 @@ def command(url: str, script: Path, script_args: Sequence[str], load: WrkLoad) -
     """The exact wrk command line (also printed into the results, to rerun by hand)."""
     return [
         wrk_binary(),
-        "--threads", str(load.threads),
-        "--connections", str(load.connections),
-        "--duration", f"{load.duration_s}s",
-        "--timeout", f"{load.timeout_s}s",
-        "--script", str(script),
+        "--threads",
+        str(load.threads),
+        "--connections",
+        str(load.connections),
+        "--duration",
+        f"{load.duration_s}s",
+        "--timeout",
+        f"{load.timeout_s}s",
+        "--script",
+        str(script),
         url,
         "--",
         *script_args,
-    ]  # fmt: skip
+    ]
 
 
 def run(

@@ -16,7 +16,7 @@ class InvalidInputParser(FlaskParser):
 
     DEFAULT_VALIDATION_STATUS = 400
     # Unknown query keys are refused too: a mistyped `pagesize` should not pass unnoticed.
-    DEFAULT_UNKNOWN_BY_LOCATION = {
+    DEFAULT_UNKNOWN_BY_LOCATION = {  # noqa: RUF012 - overrides webargs, which mypy sees as an instance attribute
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": RAISE,
         "querystring": RAISE,
