@@ -34,7 +34,10 @@ MAX_ATTEMPTS = 5
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per transaction. A connection found dead (say,
+    # after a database restart) invalidates the pool and `with_retries` runs the
+    # transaction again on a fresh one.
+    return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=3600)
 
 
 def ensure_sqlite_directory(url: str) -> None:
@@ -108,6 +111,8 @@ class UnitOfWork:
 
 def is_retryable(error: BaseException) -> bool:
     if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
         sqlstate = getattr(error.orig, "sqlstate", None)
         if sqlstate in _RETRYABLE_SQLSTATES:
             return True
@@ -117,7 +122,7 @@ def is_retryable(error: BaseException) -> bool:
 
 
 def with_retries(attempt: Callable[[], T]) -> T:
-    """Run a whole transaction again after a deadlock or lock timeout.
+    """Run a whole transaction again after a deadlock, a lock timeout or a lost connection.
 
     Only the transaction is repeated, never a side effect: notifications are collected in
     the use case and dispatched after commit.

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from verwijsindex.domain import MatchType, SignalStatus
-from verwijsindex.matching import MatchState, SignalFacts
+from verwijsindex.matching import MatchState, SignalFacts, Surroundings
 from verwijsindex.matching.rules import MatchPlan
 from verwijsindex.models import MatchRow, MatchSignalRow, SignalParentRow, SignalRow
 from verwijsindex.pseudonym import lock_id
@@ -55,91 +56,102 @@ class SqlMatchStore:
             {"keys": keys},
         )
 
-    def active_signals_about(
-        self, children: Iterable[str], parents: Iterable[str]
-    ) -> list[SignalFacts]:
-        on_children = select(SignalRow.id).where(
-            SignalRow.child_pseudonym.in_(set(children)), SignalRow.status == ACTIVE
-        )
-        naming_parents = (
-            select(SignalRow.id)
-            .join(SignalParentRow, SignalParentRow.signal_id == SignalRow.id)
-            .where(SignalParentRow.parent_pseudonym.in_(set(parents)), SignalRow.status == ACTIVE)
-        )
-        wanted = on_children.union(naming_parents).subquery()
+    def surroundings(self, children: Iterable[str], parents: Iterable[str]) -> Surroundings:
+        children, parents = set(children), set(parents)
+        # Signals on these children (any status: archived ones mean history), or active
+        # ones naming these parents; each with all its parents. One round trip.
+        about: ColumnElement[bool] = SignalRow.child_pseudonym.in_(children)
+        if parents:
+            naming = select(SignalParentRow.signal_id).where(
+                SignalParentRow.parent_pseudonym.in_(parents)
+            )
+            about = or_(about, and_(SignalRow.status == ACTIVE, SignalRow.id.in_(naming)))
         rows = self.session.execute(
             select(
                 SignalRow.id,
                 SignalRow.professional_id,
                 SignalRow.child_pseudonym,
                 SignalRow.created_at,
+                SignalRow.status,
                 SignalParentRow.parent_pseudonym,
             )
-            .join(wanted, wanted.c.id == SignalRow.id)
             .outerjoin(SignalParentRow, SignalParentRow.signal_id == SignalRow.id)
+            .where(about)
         ).all()
         parents_of: dict[uuid.UUID, set[str]] = defaultdict(set)
         facts: dict[uuid.UUID, tuple[uuid.UUID, str, datetime]] = {}
-        for signal_id, professional_id, child, created_at, parent in rows:
+        with_history: set[str] = set()
+        for signal_id, professional_id, child, created_at, status, parent in rows:
+            if status != ACTIVE:
+                with_history.add(child)
+                continue
             if parent is not None:
                 parents_of[signal_id].add(parent)
             facts[signal_id] = (professional_id, child, created_at)
-        return [SignalFacts(i, p, c, frozenset(parents_of[i]), t) for i, (p, c, t) in facts.items()]
+        return Surroundings(
+            active=[
+                SignalFacts(i, p, c, frozenset(parents_of[i]), t) for i, (p, c, t) in facts.items()
+            ],
+            children_with_history=frozenset(with_history),
+        )
 
     def matches_of_signals(self, signal_ids: Iterable[uuid.UUID]) -> list[MatchState]:
+        """The matches these signals are in, with all their signals, locked FOR UPDATE so a
+        regisseur designated concurrently is seen rather than overwritten."""
         wanted = set(signal_ids)
         if not wanted:
             return []
-        match_ids = select(MatchSignalRow.match_id).where(MatchSignalRow.signal_id.in_(wanted))
-        return self._states(select(MatchRow).where(MatchRow.id.in_(match_ids)))
-
-    def _states(self, statement: Select[MatchRow]) -> list[MatchState]:
-        # FOR UPDATE: a regisseur designated concurrently is seen, not overwritten.
-        rows = list(self.session.scalars(statement.with_for_update()))
-        if not rows:
-            return []
-        links: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-        for match_id, signal_id in self.session.execute(
-            select(MatchSignalRow.match_id, MatchSignalRow.signal_id).where(
-                MatchSignalRow.match_id.in_([r.id for r in rows])
+        of_these = select(MatchSignalRow.match_id).where(MatchSignalRow.signal_id.in_(wanted))
+        rows = self.session.execute(
+            select(
+                MatchRow.id,
+                MatchRow.type,
+                MatchRow.created_at,
+                MatchRow.regisseur_id,
+                MatchSignalRow.signal_id,
             )
-        ):
+            .join(MatchSignalRow, MatchSignalRow.match_id == MatchRow.id)
+            .where(MatchRow.id.in_(of_these))
+            .with_for_update(of=MatchRow)
+        ).all()
+        heads: dict[uuid.UUID, tuple[str, datetime, uuid.UUID | None]] = {}
+        links: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+        for match_id, kind, created_at, regisseur_id, signal_id in rows:
+            heads[match_id] = (kind, created_at, regisseur_id)
             links[match_id].add(signal_id)
         return [
-            MatchState(
-                r.id, MatchType(r.type), r.created_at, frozenset(links[r.id]), r.regisseur_id
-            )
-            for r in rows
+            MatchState(i, MatchType(k), c, frozenset(links[i]), r) for i, (k, c, r) in heads.items()
         ]
 
-    def apply_plan(self, plan: MatchPlan, match_type: MatchType, child: str | None) -> None:
+    def apply_plan(
+        self, plan: MatchPlan, match_type: MatchType, child: str | None
+    ) -> list[MatchState]:
+        after: list[MatchState] = []
         if plan.delete:
             self.session.execute(delete(MatchRow).where(MatchRow.id.in_(plan.delete)))
         for keep in plan.keep:
-            current = set(
-                self.session.scalars(
-                    select(MatchSignalRow.signal_id).where(MatchSignalRow.match_id == keep.match_id)
-                )
-            )
-            if current == keep.signal_ids:
-                continue
-            if current - keep.signal_ids:
-                self.session.execute(
-                    delete(MatchSignalRow).where(
-                        MatchSignalRow.match_id == keep.match_id,
-                        MatchSignalRow.signal_id.in_(current - keep.signal_ids),
+            current = self._signal_ids_of(keep.match_id)
+            if current != keep.signal_ids:
+                if current - keep.signal_ids:
+                    self.session.execute(
+                        delete(MatchSignalRow).where(
+                            MatchSignalRow.match_id == keep.match_id,
+                            MatchSignalRow.signal_id.in_(current - keep.signal_ids),
+                        )
                     )
-                )
-            self._link(keep.match_id, keep.signal_ids - current)
+                self._link(keep.match_id, keep.signal_ids - current)
             self.session.execute(
                 update(MatchRow)
                 .where(MatchRow.id == keep.match_id)
                 .values(updated_at=self._now, regisseur_id=keep.regisseur_id)
             )
+            after.append(
+                MatchState(keep.match_id, match_type, self._now, keep.signal_ids, keep.regisseur_id)
+            )
         for create in plan.create:
             match_id = uuid.uuid4()
-            self.session.add(
-                MatchRow(
+            self.session.execute(
+                insert(MatchRow).values(
                     id=match_id,
                     type=match_type.value,
                     child_pseudonym=child if match_type is MatchType.CLIENT else None,
@@ -148,12 +160,21 @@ class SqlMatchStore:
                     regisseur_id=None,
                 )
             )
-            self.session.flush()
             self._link(match_id, create.signal_ids)
+            after.append(MatchState(match_id, match_type, self._now, create.signal_ids, None))
+        return after
+
+    def _signal_ids_of(self, match_id: uuid.UUID) -> set[uuid.UUID]:
+        return set(
+            self.session.scalars(
+                select(MatchSignalRow.signal_id).where(MatchSignalRow.match_id == match_id)
+            )
+        )
 
     def _link(self, match_id: uuid.UUID, signal_ids: Iterable[uuid.UUID]) -> None:
-        self.session.add_all(MatchSignalRow(match_id=match_id, signal_id=s) for s in signal_ids)
-        self.session.flush()
+        rows = [{"match_id": match_id, "signal_id": s} for s in signal_ids]
+        if rows:
+            self.session.execute(insert(MatchSignalRow), rows)
 
     # --- reads for the API -----------------------------------------------------------------
 

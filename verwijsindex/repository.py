@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, delete, exists, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from verwijsindex.crypto import KeyRing
@@ -44,15 +44,6 @@ class SystemClient:
     organisation_id: uuid.UUID
     secret_hash: str
     revoked: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ChildSignal:
-    """A signal on a child as seen when registering another one (any status)."""
-
-    id: uuid.UUID
-    professional_id: uuid.UUID
-    status: SignalStatus
 
 
 class Repository:
@@ -183,22 +174,16 @@ class Repository:
 
     # --- signals -------------------------------------------------------------------------
 
-    def signals_on_child(self, child: str) -> list[ChildSignal]:
-        rows = self.session.execute(
-            select(SignalRow.id, SignalRow.professional_id, SignalRow.status).where(
-                SignalRow.child_pseudonym == child
-            )
-        ).all()
-        return [ChildSignal(r.id, r.professional_id, SignalStatus(r.status)) for r in rows]
-
     def add_signal(self, row: SignalRow, parents: Sequence[str]) -> None:
-        self.session.add(row)
-        self.session.flush()
+        """Core inserts (the hot path): the ORM's unit-of-work bookkeeping is not needed for
+        a row that is written once and returned."""
+        values = {c.key: getattr(row, c.key) for c in SignalRow.__table__.columns}
+        self.session.execute(insert(SignalRow), [values])
         if parents:
-            self.session.add_all(
-                SignalParentRow(signal_id=row.id, parent_pseudonym=p) for p in parents
+            self.session.execute(
+                insert(SignalParentRow),
+                [{"signal_id": row.id, "parent_pseudonym": p} for p in parents],
             )
-            self.session.flush()
 
     def signal_row(self, signal_id: uuid.UUID, *, for_update: bool = False) -> SignalRow | None:
         statement = select(SignalRow).where(SignalRow.id == signal_id)

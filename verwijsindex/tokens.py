@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import jwt
@@ -35,6 +35,7 @@ class TokenClaims:
     subject: uuid.UUID  # the client id (system) or the professional id (personal)
     authorized_party: str
     expires_at: datetime
+    not_before: datetime
 
 
 class TokenAuthority:
@@ -80,11 +81,8 @@ class TokenAuthority:
             )
         except jwt.InvalidTokenError:
             raise InvalidToken("The token is malformed or not signed by this service.") from None
-        moment = now.timestamp()
-        if not isinstance(claims["exp"], int) or moment > claims["exp"] + LEEWAY_SECONDS:
-            raise InvalidToken("The token has expired.")
-        if isinstance(claims.get("nbf"), int) and moment + LEEWAY_SECONDS < claims["nbf"]:
-            raise InvalidToken("The token is not valid yet.")
+        if not isinstance(claims["exp"], int) or not isinstance(claims.get("nbf", 0), int):
+            raise InvalidToken("The token's times are malformed.")
         kind = claims["kind"]
         if kind not in ("system", "personal"):
             raise InvalidToken("The token is of an unknown kind.")
@@ -92,9 +90,21 @@ class TokenAuthority:
             subject = uuid.UUID(claims["sub"])
         except (ValueError, TypeError, AttributeError):
             raise InvalidToken("The token's subject is malformed.") from None
-        return TokenClaims(
+        verified = TokenClaims(
             kind=kind,
             subject=subject,
             authorized_party=str(claims["azp"]),
-            expires_at=datetime.fromtimestamp(claims["exp"], tz=now.tzinfo),
+            expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
+            not_before=datetime.fromtimestamp(claims.get("nbf", 0), tz=UTC),
         )
+        self.check_times(verified, now)
+        return verified
+
+    @staticmethod
+    def check_times(claims: TokenClaims, now: datetime) -> None:
+        """Against the service's clock (which tests move), with some skew allowed."""
+        leeway = timedelta(seconds=LEEWAY_SECONDS)
+        if now > claims.expires_at + leeway:
+            raise InvalidToken("The token has expired.")
+        if now + leeway < claims.not_before:
+            raise InvalidToken("The token is not valid yet.")

@@ -4,7 +4,12 @@ Nothing here knows SQL: the indexed queries are behind the `MatchStore` protocol
 repository implements, so the rules can be unit-tested with plain values.
 """
 
-from verwijsindex.matching.reconcile import MatchStore, refresh_matches_around
+from verwijsindex.matching.reconcile import (
+    MatchStore,
+    Surroundings,
+    family_of,
+    refresh_matches_around,
+)
 from verwijsindex.matching.rules import (
     MatchState,
     SignalFacts,
@@ -18,9 +23,11 @@ __all__ = [
     "MatchState",
     "MatchStore",
     "SignalFacts",
+    "Surroundings",
     "client_match_qualifies",
     "family_components",
     "family_match_qualifies",
+    "family_of",
     "plan_matches",
     "refresh_matches_around",
 ]

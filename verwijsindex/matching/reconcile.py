@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
-from verwijsindex.domain import MatchType
+from verwijsindex.domain import MatchRef, MatchType
 from verwijsindex.matching.rules import (
     MatchPlan,
     MatchState,
@@ -25,32 +26,48 @@ from verwijsindex.matching.rules import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Surroundings:
+    """What the index holds around some persons: their active signals (with all parents)
+    and which of the children also have archived signals (history)."""
+
+    active: list[SignalFacts]
+    children_with_history: frozenset[str]
+
+
 class MatchStore(Protocol):
     """The indexed queries and writes that matching needs (implemented by the repository)."""
 
     def lock_persons(self, pseudonyms: Iterable[str]) -> None: ...
 
-    def active_signals_about(
-        self, children: Iterable[str], parents: Iterable[str]
-    ) -> list[SignalFacts]:
-        """Active signals on any of `children` or naming any of `parents`, with all their
-        parents."""
+    def surroundings(self, children: Iterable[str], parents: Iterable[str]) -> Surroundings:
+        """Active signals on any of `children` or naming any of `parents`, and which of the
+        `children` have archived signals."""
         ...
 
     def matches_of_signals(self, signal_ids: Iterable[uuid.UUID]) -> list[MatchState]: ...
 
-    def apply_plan(self, plan: MatchPlan, match_type: MatchType, child: str | None) -> None: ...
+    def apply_plan(
+        self, plan: MatchPlan, match_type: MatchType, child: str | None
+    ) -> list[MatchState]:
+        """Write the plan; returns the matches of this type that exist afterwards."""
+        ...
 
 
-def family_of(store: MatchStore, child: str, parents: frozenset[str]) -> list[SignalFacts]:
+def family_of(
+    store: MatchStore, child: str, parents: frozenset[str], first: Surroundings | None = None
+) -> list[SignalFacts]:
     """All active signals connected to `child` and `parents`, locking every person reached.
 
     Families are small, so each round reads the whole family again; the loop ends when a
     round reaches no person that is not yet locked, so the last read ran under all locks.
+    `first` is a first round the caller already read (under the same locks).
     """
     children, known_parents = {child}, set(parents)
+    signals = first.active if first is not None else None
     while True:
-        signals = store.active_signals_about(children, known_parents)
+        if signals is None:
+            signals = store.surroundings(children, known_parents).active
         new_children = {s.child for s in signals} - children
         new_parents = set().union(*(s.parents for s in signals)) - known_parents
         if not new_children and not new_parents:
@@ -58,24 +75,31 @@ def family_of(store: MatchStore, child: str, parents: frozenset[str]) -> list[Si
         store.lock_persons(sorted(new_children | new_parents))
         children |= new_children
         known_parents |= new_parents
+        signals = None
 
 
 def refresh_matches_around(
-    store: MatchStore, signal_id: uuid.UUID, child: str, parents: frozenset[str]
-) -> None:
+    store: MatchStore,
+    signal_id: uuid.UUID,
+    child: str,
+    parents: frozenset[str],
+    family: list[SignalFacts] | None = None,
+) -> list[MatchRef]:
     """Recompute the client match of `child` and the family matches around it.
 
     Call after inserting, archiving or erasing the signal `signal_id`, with its child and
-    parents already locked. The matches the signal was in are reconsidered even when it
-    has left them, so that a match shrunk below two professionals, or a family split in
-    two, follows.
+    parents already locked; pass `family` when it is already known (under those locks).
+    The matches the signal was in are reconsidered even when it has left them, so that a
+    match shrunk below two professionals, or a family split in two, follows. Returns the
+    matches the signal is in afterwards.
     """
-    family = family_of(store, child, parents)
+    if family is None:
+        family = family_of(store, child, parents)
     existing = store.matches_of_signals({s.id for s in family} | {signal_id})
     on_child = [s for s in family if s.child == child]
     # The family's signals also bring siblings' client matches along: leave those alone.
     child_signal_ids = {s.id for s in on_child} | {signal_id}
-    store.apply_plan(
+    after = store.apply_plan(
         plan_matches(
             [on_child],
             [m for m in existing if m.type is MatchType.CLIENT and m.signal_ids & child_signal_ids],
@@ -84,7 +108,7 @@ def refresh_matches_around(
         MatchType.CLIENT,
         child,
     )
-    store.apply_plan(
+    after += store.apply_plan(
         plan_matches(
             family_components(family),
             [m for m in existing if m.type is MatchType.FAMILY],
@@ -93,3 +117,4 @@ def refresh_matches_around(
         MatchType.FAMILY,
         None,
     )
+    return [MatchRef(m.id, m.type) for m in after if signal_id in m.signal_ids]

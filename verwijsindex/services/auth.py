@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from verwijsindex.domain import Unauthenticated
 from verwijsindex.services.admin import hash_client_secret
 from verwijsindex.services.core import Actor, Core
-from verwijsindex.tokens import PERSONAL_AZP, InvalidToken
+from verwijsindex.tokens import PERSONAL_AZP, InvalidToken, TokenClaims
 
 
 class InvalidClient(Exception):
@@ -51,9 +51,19 @@ _NO_ACTOR = "X-Professional-Id must name an active professional of this system's
 def authenticate(core: Core, bearer: str, professional_header: str | None) -> Actor:
     """The actor for a bearer token; every failure is a 401 with a safe message."""
     try:
-        claims = core.tokens.verify(bearer, core.now())
+        claims = core.auth_cache.claims(core.tokens, bearer, core.now())
     except InvalidToken as error:
         raise Unauthenticated(str(error)) from None
+    header = professional_header if claims.kind == "system" else None
+    key = (f"{claims.kind}:{claims.subject}", header)
+    actor = core.auth_cache.actor(key)
+    if actor is None:
+        actor = _resolve(core, claims, header)
+        core.auth_cache.remember(key, actor)
+    return actor
+
+
+def _resolve(core: Core, claims: TokenClaims, professional_header: str | None) -> Actor:
     with core.transaction(write=False) as tx:
         if claims.kind == "personal":
             professional = tx.repo.professional(claims.subject)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import cachetools
 
 from verwijsindex.config import Settings
 from verwijsindex.crypto import KeyRing
@@ -16,7 +19,7 @@ from verwijsindex.domain import Forbidden, Professional, Role
 from verwijsindex.match_repository import SqlMatchStore
 from verwijsindex.pseudonym import Pseudonymiser
 from verwijsindex.repository import Repository
-from verwijsindex.tokens import TokenAuthority
+from verwijsindex.tokens import TokenAuthority, TokenClaims
 
 # Ages, birthdays and review dates are Dutch calendar days, not UTC ones.
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -44,6 +47,43 @@ class Actor:
             raise Forbidden(f"This requires the role {role.value}.")
 
 
+# How long a resolved caller is reused. A deactivated professional or revoked client loses
+# access within this time; in exchange a request needs no transaction just to learn who
+# is calling. Token expiry is still checked on every request.
+ACTOR_CACHE_SECONDS = 10
+
+
+class AuthCache:
+    """Per-process caches of verified tokens and resolved actors (thread-safe)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._lock = threading.Lock()
+        self._claims: cachetools.LRUCache[str, TokenClaims] = cachetools.LRUCache(size)
+        self._actors: cachetools.TTLCache[tuple[str, str | None], Actor] = cachetools.TTLCache(
+            size, ttl=ACTOR_CACHE_SECONDS
+        )
+
+    def claims(self, tokens: TokenAuthority, bearer: str, now: datetime) -> TokenClaims:
+        """The token's claims; the signature is checked once per token, expiry every time."""
+        with self._lock:
+            cached = self._claims.get(bearer)
+        if cached is None:
+            cached = tokens.verify(bearer, now)
+            with self._lock:
+                self._claims[bearer] = cached
+        else:
+            tokens.check_times(cached, now)
+        return cached
+
+    def actor(self, key: tuple[str, str | None]) -> Actor | None:
+        with self._lock:
+            return self._actors.get(key)
+
+    def remember(self, key: tuple[str, str | None], actor: Actor) -> None:
+        with self._lock:
+            self._actors[key] = actor
+
+
 @dataclass
 class Transaction:
     """One unit of work with the repositories bound to its session."""
@@ -69,6 +109,7 @@ class Core:
         self.tokens = TokenAuthority(
             keys.signing, settings.issuer, timedelta(seconds=settings.token_lifetime_seconds)
         )
+        self.auth_cache = AuthCache()
 
     def now(self) -> datetime:
         return self.clock()

@@ -26,7 +26,7 @@ from verwijsindex.domain import (
     Signal,
     SignalStatus,
 )
-from verwijsindex.matching import refresh_matches_around
+from verwijsindex.matching import SignalFacts, family_of, refresh_matches_around
 from verwijsindex.models import SignalRow
 from verwijsindex.services.core import Actor, Core, Transaction
 
@@ -53,11 +53,10 @@ def register_signal(core: Core, actor: Actor, request: NewSignal) -> Signal:
     def attempt() -> Signal:
         with core.transaction(write=True) as tx:
             tx.matches.lock_persons([child, *parents])
-            earlier = tx.repo.signals_on_child(child)
-            if any(
-                s.professional_id == actor.id and s.status is SignalStatus.ACTIVE for s in earlier
-            ):
+            around = tx.matches.surroundings([child], parents)
+            if any(s.child == child and s.professional_id == actor.id for s in around.active):
                 raise _duplicate()
+            family = family_of(tx.matches, child, parents, first=around)
             signal_id = uuid.uuid4()
             duty = request.informatieplicht
             row = SignalRow(
@@ -81,12 +80,15 @@ def register_signal(core: Core, actor: Actor, request: NewSignal) -> Signal:
             except IntegrityError:
                 # The partial unique index is the backstop for the check above.
                 raise _duplicate() from None
-            refresh_matches_around(tx.matches, signal_id, child, parents)
+            joined = SignalFacts(signal_id, actor.id, child, parents, tx.now)
+            matches = refresh_matches_around(
+                tx.matches, signal_id, child, parents, family=[*family, joined]
+            )
             signal = tx.repo.to_signal(
                 row,
                 actor.professional,
-                history_available=any(s.status is SignalStatus.ARCHIVED for s in earlier),
-                matches=tx.repo.match_refs([signal_id])[signal_id],
+                history_available=child in around.children_with_history,
+                matches=matches,
                 show_justification=True,
             )
             tx.commit()
