@@ -95,6 +95,9 @@ def refresh_matches_around(
     """
     if family is None:
         family = family_of(store, child, parents)
+    if all(s.id == signal_id for s in family):
+        # Alone on its child and in its family (a first signal): no match can exist or form.
+        return []
     existing = store.matches_of_signals({s.id for s in family} | {signal_id})
     on_child = [s for s in family if s.child == child]
     # The family's signals also bring siblings' client matches along: leave those alone.
