@@ -141,13 +141,18 @@ def gunicorn(
     ready_path: str = "/health",
     ready_timeout_s: float = 60.0,
     cwd: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[RunningServer]:
     """Serve ``app`` (``module:attr``) on a fresh 127.0.0.1 port for the duration of the block.
+
+    ``port``: one chosen beforehand with :func:`free_port`, for an app that must be told its own
+    address in ``env`` (the service's ``VERWIJSINDEX_BASE_URL``); by default a fresh one.
 
     gunicorn runs in its own process group (so a KILL fallback reaches its workers and nothing
     else) with the current interpreter, so it sees the same venv as the orchestrator.
     """
-    port = free_port()
+    if port is None:
+        port = free_port()
     log_path = log_dir / f"{name}.gunicorn.log"
     argv = [
         sys.executable,

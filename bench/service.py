@@ -7,11 +7,14 @@ so it uses the contract: ``verwijsindex db upgrade``, ``admin create-organisatio
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import shutil
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
@@ -29,13 +32,20 @@ class ServiceError(RuntimeError):
 
 
 def service_env(database_url: str, keys_dir: Path) -> dict[str, str]:
-    """Environment for every verwijsindex command and for its gunicorn."""
+    """Environment for every verwijsindex command; add the address with :func:`served_at`
+    before starting a gunicorn or minting its tokens."""
     return {
         "VERWIJSINDEX_DATABASE_URL": database_url,
         "VERWIJSINDEX_KEYS_DIR": str(keys_dir),
         # importable from the work tree even when the package is not pip-installed
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
+
+
+def served_at(env: Mapping[str, str], base_url: str) -> dict[str, str]:
+    """``env`` for a service answering at ``base_url``: its ``next`` links point there, and it
+    is the issuer of its tokens, so the gunicorn and the ``token`` command must both get it."""
+    return {**env, "VERWIJSINDEX_BASE_URL": base_url}
 
 
 def _cli() -> list[str]:
@@ -131,22 +141,68 @@ def token(professional_id: str, env: Mapping[str, str]) -> str:
     return out
 
 
+def token_issuer(bearer: str) -> str:
+    """The ``iss`` claim of a JWT, read without verifying it (the service verifies)."""
+    try:
+        payload = bearer.split(".")[1]
+        claims: dict[str, Any] = json.loads(
+            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        )
+        return str(claims["iss"])
+    except (IndexError, KeyError, ValueError, binascii.Error) as exc:
+        raise ServiceError(f"verwijsindex token printed no readable JWT ({exc})") from None
+
+
+def check_token(base_url: str, bearer: str) -> None:
+    """Fail early, with the reason, unless the server at ``base_url`` issued and accepts
+    ``bearer``: a token minted with another ``VERWIJSINDEX_BASE_URL`` would make every request
+    of a load a 401."""
+    issuer = token_issuer(bearer)
+    if issuer != base_url.rstrip("/"):
+        raise ServiceError(f"token issued by {issuer!r}, but the server runs at {base_url!r}")
+    status = _get(base_url, "/api/v1/matches?pageSize=1", bearer)[0]
+    if status != 200:
+        raise ServiceError(f"the server at {base_url} answered {status} to its own token")
+
+
+def _get(base_url: str, path_and_query: str, bearer: str) -> tuple[int, Any]:
+    """GET ``path_and_query`` on our own server at ``base_url``: (status, JSON body or None)."""
+    if not path_and_query.startswith("/"):
+        raise ServiceError(f"not a path: {path_and_query!r}")
+    # S310: base_url is the http://127.0.0.1:<port> of the gunicorn we started; only the path
+    # and query come from the service
+    req = urllib.request.Request(  # noqa: S310
+        base_url.rstrip("/") + path_and_query, headers={"Authorization": f"Bearer {bearer}"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+
+
+def local_part(link: str) -> str:
+    """Path and query of a link (absolute or not), to be asked of our own server whatever host
+    the service put in it."""
+    parts = urllib.parse.urlsplit(link)
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
 def match_ids(base_url: str, bearer: str, limit: int) -> list[str]:
     """Up to ``limit`` ids of matches the token's professional takes part in, via the API.
 
-    Follows the ``next`` cursor of ``GET /api/v1/matches`` (100 per page), so it works whatever
-    the schema looks like.
+    Follows the ``next`` link of ``GET /api/v1/matches`` (100 per page), so it works whatever
+    the schema looks like. Only the link's path and query are used, always on ``base_url``: the
+    host in it is the service's configured public address, which need not be where we reach it.
     """
     ids: list[str] = []
-    url: str | None = f"{base_url}/api/v1/matches?pageSize=100"
-    while url and len(ids) < limit:
-        if not url.startswith(("http://127.", "/")):
-            raise ServiceError(f"unexpected next link {url!r}")
-        full = urllib.parse.urljoin(base_url, url)
-        # S310: only http://127.x (checked above) or a path joined onto our own base URL
-        req = urllib.request.Request(full, headers={"Authorization": f"Bearer {bearer}"})  # noqa: S310
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
-            page: dict[str, Any] = json.load(resp)
+    path: str | None = "/api/v1/matches?pageSize=100"
+    while path and len(ids) < limit:
+        status, page = _get(base_url, path, bearer)
+        if status != 200 or not isinstance(page, dict):
+            raise ServiceError(f"GET {path.split('?')[0]} answered {status}")
         ids.extend(str(item["id"]) for item in page.get("items", []))
-        url = page.get("next")
+        link = page.get("next")
+        path = local_part(link) if link else None
     return ids[:limit]

@@ -6,7 +6,8 @@ Parts, run one after another with one gunicorn at a time (so they never compete 
 2. ``rawsql``  bench.rawsql_app: the durable work in plain psycopg (HMAC, lookup, INSERT, COMMIT);
 3. ``ours``    verwijsindex.wsgi:app, POST /api/v1/signals on a freshly migrated database;
 4. ``matches`` a fresh database bulk-loaded to the baseline (10 000) signals, GET /matches/{id}
-   and GET /matches measured; then loaded up to N and measured again.
+   and GET /matches measured; then loaded up to N and measured again. The measured professional
+   has the same caseload at both sizes (``bench.load``), so only the size of the tables changes.
 
 Each load is a warm-up (discarded, but its errors are reported) and a measured wrk run with the
 same connections. The database is dropped and recreated at the start and dropped at the end.
@@ -17,6 +18,7 @@ part errored or saw unexpected statuses.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -27,7 +29,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,8 @@ import psycopg
 
 from bench import db, report, service, wrk
 from bench.bsn import CHILD_SPAN
-from bench.load import load_signals
-from bench.servers import GunicornSettings, gunicorn
+from bench.load import caseload, load_signals
+from bench.servers import GunicornSettings, RunningServer, free_port, gunicorn
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/verwijsindex_bench"
@@ -181,26 +183,38 @@ class Runner:
         env = service.service_env(self.args.database_url, keys_dir)
         return env, service.prepare(env)
 
+    @contextlib.contextmanager
+    def _serve_ours(
+        self, name: str, env: Mapping[str, str], professional_ids: Sequence[str]
+    ) -> Iterator[tuple[RunningServer, list[str]]]:
+        """Our service on a fresh port, told that address (``VERWIJSINDEX_BASE_URL``: its
+        ``next`` links and its token issuer), with tokens minted for that same address and
+        checked against the running server before any load."""
+        port = free_port()
+        served = service.served_at(env, f"http://127.0.0.1:{port}")
+        with gunicorn(
+            name,
+            service.WSGI_APP,
+            self.settings,
+            self.workdir,
+            env=served,
+            ready_path=service.HEALTH_PATH,
+            cwd=service.REPO_ROOT,
+            port=port,
+        ) as srv:
+            tokens = [service.token(p, served) for p in professional_ids]
+            for bearer in tokens:
+                service.check_token(srv.base_url, bearer)
+            yield srv, tokens
+
     def ours(self) -> dict[str, Any]:
         """Our POST /api/v1/signals on a freshly migrated schema, two professionals alternating."""
         keys = self.workdir / "keys-post"
         keys.mkdir()
         env, setup = self._service(keys)
-        tokens = (
-            service.token(setup.professional_ids[0], env),
-            service.token(setup.professional_ids[1], env),
-        )
-        before = db.activity(self.args.database_url)
-        with gunicorn(
-            "ours",
-            service.WSGI_APP,
-            self.settings,
-            self.workdir,
-            env=env,
-            ready_path=service.HEALTH_PATH,
-            cwd=service.REPO_ROOT,
-        ) as srv:
-            out = self.post_load(srv.base_url, tokens)
+        with self._serve_ours("ours", env, setup.professional_ids) as (srv, tokens):
+            before = db.activity(self.args.database_url)
+            out = self.post_load(srv.base_url, (tokens[0], tokens[1]))
         out["db_per_request"] = self._db_per_request(before, out)
         return out
 
@@ -211,20 +225,16 @@ class Runner:
         return db.per_request(before, after, out["warmup"]["requests"] + out["post"]["requests"])
 
     def _match_stage(self, env: dict[str, str], setup: service.Setup, label: str) -> dict[str, Any]:
-        token = service.token(setup.professional_ids[0], env)
-        with gunicorn(
-            f"ours-matches-{label}",
-            service.WSGI_APP,
-            self.settings,
-            self.workdir,
-            env=env,
-            ready_path=service.HEALTH_PATH,
-            cwd=service.REPO_ROOT,
-        ) as srv:
+        professional_a = setup.professional_ids[0]
+        signals_a, matches_a = caseload(self.args.database_url, professional_a)
+        print(f"  professional A: {signals_a} signals, {matches_a} matches", flush=True)
+        with self._serve_ours(f"ours-matches-{label}", env, [professional_a]) as (srv, tokens):
+            token = tokens[0]
             ids = service.match_ids(srv.base_url, token, self.args.match_sample)
             if not ids:
                 raise RuntimeError(f"no matches visible to professional A at {label}")
             return {
+                "professional_a": {"signals": signals_a, "matches": matches_a},
                 "match_ids_sampled": len(ids),
                 "get_match": self.get_load(
                     srv.base_url, [f"/api/v1/matches/{i}" for i in ids], token, f"get_match@{label}"
@@ -243,12 +253,21 @@ class Runner:
         env, setup = self._service(keys)
         out: dict[str, Any] = {}
         try:
-            load_signals(self.args.database_url, keys, base, setup.professional_ids, start=0)
+            load_signals(
+                self.args.database_url, keys, base, setup.professional_ids, bench_until=base
+            )
         except NotImplementedError as exc:
             return {"skipped": str(exc)}
         analyze(self.args.database_url)
         out["baseline"] = {"signals": base, **self._match_stage(env, setup, str(base))}
-        load_signals(self.args.database_url, keys, n - base, setup.professional_ids, start=base)
+        load_signals(
+            self.args.database_url,
+            keys,
+            n - base,
+            setup.professional_ids,
+            start=base,
+            bench_until=base,
+        )
         analyze(self.args.database_url)
         out["full"] = {"signals": n, **self._match_stage(env, setup, str(n))}
         return out
