@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import click
 
+from verwijsindex.audit import RequestContext, request_context
 from verwijsindex.config import ConfigError, Settings
 from verwijsindex.crypto import KeyFileError, ensure_keys, load_keys
 from verwijsindex.db import Database
@@ -69,6 +70,7 @@ def _uuid(value: str, name: str) -> uuid.UUID:
 @click.group()
 def main() -> None:
     """verwijsindex: a privacy-preserving referral index for Dutch youth care."""
+    request_context.set(RequestContext("cli", str(uuid.uuid4())))
 
 
 # --- set-up ---------------------------------------------------------------------------------
@@ -247,6 +249,30 @@ def create_client(organisation_id: str, as_json: bool) -> None:
         {"client_id": str(client.client_id), "client_secret": client.client_secret},
         lambda: click.echo(f"client_id={client.client_id}\nclient_secret={client.client_secret}"),
     )
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log (privacy officer)."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first bad record if it was tampered with."""
+    from verwijsindex.services.audit_log import verify_audit_log
+
+    with _core() as core:
+        result = verify_audit_log(core)
+    if result.ok:
+        click.echo(f"audit log intact: {result.checked} records verified")
+        return
+    where = f"record seq {result.first_bad_seq}" if result.first_bad_seq else "the chain's head"
+    click.echo(
+        f"audit log BROKEN at {where}: {result.reason} "
+        f"({result.checked} records before it verified)",
+        err=True,
+    )
+    sys.exit(1)
 
 
 @main.command()

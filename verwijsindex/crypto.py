@@ -4,7 +4,8 @@ Three keys, each in its own file with mode 0600, created on first run:
 
 - `pseudonym.key`: HMAC key for BSN pseudonyms (see `pseudonym.py`);
 - `aead.key`: AES-256-GCM key for names, phones, e-mails, justifications, TOTP secrets;
-- `jwt-signing.pem`: RSA key that signs access tokens (RS256).
+- `jwt-signing.pem`: RSA key that signs access tokens (RS256);
+- `audit.key`: HMAC key of the audit log's chain (see `audit.py`).
 
 None of them is ever stored in the database: a stolen database alone reveals neither who
 the children are nor who the professionals are.
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 PSEUDONYM_KEY_FILE = "pseudonym.key"
 AEAD_KEY_FILE = "aead.key"
 JWT_KEY_FILE = "jwt-signing.pem"
+AUDIT_KEY_FILE = "audit.key"
 
 _NONCE_BYTES = 12
 _KEY_ID_BYTES = 8
@@ -69,6 +71,7 @@ def ensure_keys(keys_dir: Path) -> list[str]:
         (PSEUDONYM_KEY_FILE, _new_symmetric_key),
         (AEAD_KEY_FILE, _new_symmetric_key),
         (JWT_KEY_FILE, _new_rsa_pem),
+        (AUDIT_KEY_FILE, _new_symmetric_key),
     )
     for name, make in makers:
         path = keys_dir / name
@@ -151,6 +154,7 @@ class KeyRing:
     pseudonym_key: bytes
     cipher: FieldCipher
     signing: SigningKey
+    audit_key: bytes
 
 
 def load_keys(keys_dir: Path) -> KeyRing:
@@ -177,4 +181,5 @@ def load_keys(keys_dir: Path) -> KeyRing:
         pseudonym_key=pseudonym_key,
         cipher=FieldCipher(aead_key),
         signing=SigningKey(kid=kid, private_pem=private_pem, public_pem=public_pem),
+        audit_key=_read_hex_key(keys_dir, AUDIT_KEY_FILE),
     )

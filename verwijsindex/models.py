@@ -14,14 +14,17 @@ import uuid
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     Uuid,
     text,
@@ -187,3 +190,68 @@ class MatchSignalRow(Base):
     signal_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("signals.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class AuditEventRow(Base):
+    """One audit record (NEN 7513 fields), hash-chained by `seq` with a keyed MAC.
+
+    The chain covers `subject_commitment` (a salted hash of the subject's pseudonym) rather
+    than the pseudonym itself, so that erasing a child's data can blank `subject_pseudonym`
+    without breaking verification: afterwards the record keeps ids only.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_occurred_at", "occurred_at"),
+        Index("ix_audit_events_actor_id", "actor_id"),
+        Index("ix_audit_events_object_id", "object_id"),
+        Index("ix_audit_events_subject_pseudonym", "subject_pseudonym"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    action: Mapped[str] = mapped_column(String(80))  # source:subject:action
+    outcome: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    on_behalf_of: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the system client, if any
+    roles: Mapped[str | None] = mapped_column(String(100))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    related_ids: Mapped[str] = mapped_column(Text, server_default="")
+    subject_pseudonym: Mapped[str | None] = mapped_column(String(PSEUDONYM_LENGTH))
+    subject_commitment: Mapped[str | None] = mapped_column(String(64))
+    subject_salt: Mapped[str | None] = mapped_column(String(32))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    prev_mac: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The newest record's seq and MAC, itself MACed: deleting the last records shows."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    mac: Mapped[str] = mapped_column(String(64))
+    head_mac: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyKeyRow(Base):
+    """A POST /signals answered once, replayed for a retry with the same key and body."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_expires_at", "expires_at"),)
+
+    professional_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("professionals.id"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # Keyed fingerprint of the body: an unkeyed hash of a body would be one of its BSNs.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response_enc: Mapped[bytes] = mapped_column(LargeBinary)  # holds contact data: encrypted
+    signal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

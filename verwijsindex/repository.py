@@ -28,6 +28,7 @@ from verwijsindex.domain import (
     SignalStatus,
 )
 from verwijsindex.models import (
+    AuditEventRow,
     MatchRow,
     MatchSignalRow,
     OrganisationRow,
@@ -200,6 +201,14 @@ class Repository:
             )
         )
 
+    def any_signal_on(self, child: str) -> bool:
+        return (
+            self.session.scalar(
+                select(SignalRow.id).where(SignalRow.child_pseudonym == child).limit(1)
+            )
+            is not None
+        )
+
     def erase_signal(self, signal_id: uuid.UUID) -> None:
         """Remove the row and, by cascade, its parent pseudonyms and match links."""
         self.session.execute(delete(MatchSignalRow).where(MatchSignalRow.signal_id == signal_id))
@@ -227,6 +236,30 @@ class Repository:
             )
         statement = statement.order_by(SignalRow.created_at.desc(), SignalRow.id.desc())
         return list(self.session.scalars(statement.limit(limit)))
+
+    def audit_events(
+        self,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        actor: uuid.UUID | None,
+        object_id: uuid.UUID | None,
+        before_seq: int | None,
+        limit: int,
+    ) -> list[AuditEventRow]:
+        """Newest first; every filter uses an index (occurred_at, actor_id, object_id)."""
+        statement = select(AuditEventRow)
+        if since is not None:
+            statement = statement.where(AuditEventRow.occurred_at >= since)
+        if until is not None:
+            statement = statement.where(AuditEventRow.occurred_at < until)
+        if actor is not None:
+            statement = statement.where(AuditEventRow.actor_id == actor)
+        if object_id is not None:
+            statement = statement.where(AuditEventRow.object_id == object_id)
+        if before_seq is not None:
+            statement = statement.where(AuditEventRow.seq < before_seq)
+        return list(self.session.scalars(statement.order_by(AuditEventRow.seq.desc()).limit(limit)))
 
     def match_refs(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[MatchRef]]:
         wanted = set(signal_ids)

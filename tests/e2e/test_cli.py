@@ -29,7 +29,7 @@ from tests.conftest import CHILD_BSN, FakeClock, signal_body
 from verwijsindex.cli import main
 from verwijsindex.models import Base
 
-KEY_FILES = {"pseudonym.key", "aead.key", "jwt-signing.pem"}
+KEY_FILES = {"pseudonym.key", "aead.key", "jwt-signing.pem", "audit.key"}
 
 
 @pytest.fixture
@@ -312,7 +312,7 @@ def test_db_upgrade_creates_missing_keys_and_the_schema_and_is_idempotent(
     assert {p.name for p in keys.iterdir()} == KEY_FILES
     for path in keys.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
-    assert first.output.count("created key") == 3
+    assert first.output.count("created key") == len(KEY_FILES)
     contents = {p.name: p.read_bytes() for p in keys.iterdir()}
     engine = create_engine(f"sqlite:///{database}")
     try:

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from verwijsindex.crypto import (
     AEAD_KEY_FILE,
+    AUDIT_KEY_FILE,
     JWT_KEY_FILE,
     PSEUDONYM_KEY_FILE,
     FieldCipher,
@@ -21,7 +22,7 @@ from verwijsindex.crypto import (
     load_keys,
 )
 
-ALL_KEY_FILES = {PSEUDONYM_KEY_FILE, AEAD_KEY_FILE, JWT_KEY_FILE}
+ALL_KEY_FILES = {PSEUDONYM_KEY_FILE, AEAD_KEY_FILE, JWT_KEY_FILE, AUDIT_KEY_FILE}
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(100, 132))
 CONTEXT = "professionals.phone:6f1c1a8e-8f3e-4d2c-9d7e-1b2a3c4d5e6f"
@@ -100,7 +101,7 @@ def test_the_cipher_names_its_key_without_revealing_it() -> None:
 # --- ensure_keys ----------------------------------------------------------------------------
 
 
-def test_ensure_keys_creates_three_private_files_in_a_private_directory(tmp_path: Path) -> None:
+def test_ensure_keys_creates_every_key_as_a_private_file_in_a_private_directory(tmp_path: Path) -> None:
     keys_dir = tmp_path / "keys"
     created = ensure_keys(keys_dir)
     assert set(created) == ALL_KEY_FILES
@@ -135,7 +136,7 @@ def test_ensure_keys_never_overwrites_an_existing_key(tmp_path: Path) -> None:
     own_key = ("ab" * 32 + "\n").encode()
     (keys_dir / PSEUDONYM_KEY_FILE).write_bytes(own_key)
     created = ensure_keys(keys_dir)
-    assert set(created) == {AEAD_KEY_FILE, JWT_KEY_FILE}
+    assert set(created) == ALL_KEY_FILES - {PSEUDONYM_KEY_FILE}
     assert (keys_dir / PSEUDONYM_KEY_FILE).read_bytes() == own_key
     assert load_keys(keys_dir).pseudonym_key == bytes.fromhex("ab" * 32)
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
 
-from verwijsindex.api import matches, problems, signals, system
+from verwijsindex.api import audit, matches, privacy, problems, signals, system
 from verwijsindex.api.openapi import PREFIX, build_document
 from verwijsindex.api.problems import problem
 from verwijsindex.api.schemas import ProblemSchema
+from verwijsindex.audit import RequestContext, request_context
 from verwijsindex.version import API_VERSION
 
 SECURITY_HEADERS = {
@@ -20,6 +23,7 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "frame-ancestors 'none'",
 }
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def _expected_content_type() -> str | None:
@@ -37,8 +41,21 @@ def _check_content_type() -> Response | None:
     return None
 
 
+def _set_request_context() -> None:
+    """Request id (the caller's `X-Request-Id` when it is a sane token, else a new one) and
+    client address, for the audit records this request writes."""
+    offered = request.headers.get("X-Request-Id", "")
+    request_id = offered if _REQUEST_ID.fullmatch(offered) else str(uuid.uuid4())
+    g.request_id = request_id
+    g.audit_context_token = request_context.set(
+        RequestContext("api", request_id, request.remote_addr)
+    )
+
+
 def _add_standard_headers(response: Response) -> Response:
     response.headers["API-Version"] = API_VERSION
+    if "request_id" in g:
+        response.headers["X-Request-Id"] = g.request_id
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
@@ -55,9 +72,10 @@ def init_app(app: Flask) -> None:
     )
     api = Api(app)
     api.spec.components.schema("Problem", schema=ProblemSchema)
-    for module in (system, signals, matches):
+    for module in (system, signals, matches, privacy, audit):
         api.register_blueprint(module.blp)
     problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's
+    app.before_request(_set_request_context)
     app.before_request(_check_content_type)
     app.after_request(_add_standard_headers)
 

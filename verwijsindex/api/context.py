@@ -61,8 +61,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 def next_url(path: str, key: tuple[datetime, uuid.UUID] | None, **query: object) -> str | None:
     """The absolute URL of the next page, or None on the last one."""
-    if key is None:
-        return None
+    return None if key is None else page_url(path, encode_cursor(key), **query)
+
+
+def page_url(path: str, cursor: str, **query: object) -> str:
+    """An absolute URL on this service's public base, with the query's non-empty values."""
     params = {k: v for k, v in query.items() if v is not None}
-    params["cursor"] = encode_cursor(key)
+    params["cursor"] = cursor
     return f"{core().settings.base_url.rstrip('/')}{path}?{urlencode(params)}"

@@ -281,3 +281,46 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
     invalid_params = fields.List(fields.Nested(InvalidParamSchema), data_key="invalidParams")
+
+
+# --- audit log ------------------------------------------------------------------------------
+
+
+class AuditQuerySchema(StrictSchema):
+    since = fields.AwareDateTime(metadata={"description": "From this moment (inclusive)"})
+    until = fields.AwareDateTime(metadata={"description": "Before this moment"})
+    actor = fields.UUID(metadata={"description": "The acting professional"})
+    object_id = fields.UUID(data_key="objectId")
+    page_size = fields.Integer(
+        load_default=50, data_key="pageSize", validate=validate.Range(min=1, max=100)
+    )
+    cursor = fields.String(validate=validate.Length(max=30))
+
+
+class AuditEventSchema(Schema):
+    seq = fields.Integer(metadata={"description": "Position in the hash chain"})
+    occurred_at = fields.DateTime(data_key="occurredAt")
+    action = fields.String(
+        metadata={"description": "source:subject:action, e.g. api:signal:create"}
+    )
+    outcome = fields.String(metadata={"description": "success or denied"})
+    actor_id = fields.UUID(data_key="actorId", allow_none=True)
+    on_behalf_of = fields.UUID(data_key="onBehalfOf", allow_none=True)
+    roles = fields.String(allow_none=True)
+    object_type = fields.String(data_key="objectType", allow_none=True)
+    object_id = fields.UUID(data_key="objectId", allow_none=True)
+    related_ids = fields.Function(
+        lambda row: row.related_ids.split() if row.related_ids else [], data_key="relatedIds"
+    )
+    subject_pseudonym = fields.String(
+        data_key="subjectPseudonym",
+        allow_none=True,
+        metadata={"description": "The data subject's keyed pseudonym; blank once erased"},
+    )
+    request_id = fields.String(data_key="requestId", allow_none=True)
+    client_address = fields.String(data_key="clientAddress", allow_none=True)
+
+
+class AuditEventPageSchema(Schema):
+    items = fields.List(fields.Nested(AuditEventSchema))
+    next = fields.String(allow_none=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pyotp
 from argon2 import PasswordHasher
 
+from verwijsindex.audit import AuditEntry
 from verwijsindex.domain import (
     InvalidInput,
     NotFound,
@@ -50,6 +51,7 @@ def create_organisation(core: Core, name: str, sector: str) -> Organisation:
         raise InvalidInput(problems)
     with core.transaction(write=True) as tx:
         organisation = tx.repo.add_organisation(name.strip(), Sector(sector), tx.now)
+        tx.record(AuditEntry("organisation:create", "organisation", organisation.id))
         tx.commit()
     return organisation
 
@@ -99,6 +101,11 @@ def create_professional(
             totp_secret=totp_secret,
             now=tx.now,
         )
+        tx.record(
+            AuditEntry(
+                "professional:create", "professional", professional.id, None, [organisation.id]
+            )
+        )
         tx.commit()
     uri = pyotp.TOTP(totp_secret).provisioning_uri(name=professional.email, issuer_name=TOTP_ISSUER)
     return NewProfessional(professional, uri)
@@ -122,5 +129,6 @@ def create_system_client(core: Core, organisation_id: uuid.UUID) -> NewSystemCli
         if organisation is None:
             raise NotFound("No such organisation.")
         client_id = tx.repo.add_system_client(organisation, hash_client_secret(secret), tx.now)
+        tx.record(AuditEntry("client:create", "system_client", client_id, None, [organisation.id]))
         tx.commit()
     return NewSystemClient(client_id, secret)

@@ -6,12 +6,13 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import cachetools
 
+from verwijsindex.audit import AuditEntry, AuditLog, Outcome, Who
 from verwijsindex.config import Settings
 from verwijsindex.crypto import KeyRing
 from verwijsindex.db import Database, UnitOfWork
@@ -41,6 +42,14 @@ class Actor:
     @property
     def id(self) -> uuid.UUID:
         return self.professional.id
+
+    @property
+    def who(self) -> Who:
+        return Who(
+            self.professional.id,
+            self.client_id,
+            tuple(sorted(r.value for r in self.professional.roles)),
+        )
 
     def require(self, role: Role) -> None:
         if not self.professional.has_role(role):
@@ -86,14 +95,26 @@ class AuthCache:
 
 @dataclass
 class Transaction:
-    """One unit of work with the repositories bound to its session."""
+    """One unit of work with the repositories bound to its session.
+
+    Audit entries recorded here are appended to the audit chain as the last step before
+    commit, in the same transaction: no action without its record, no record without it.
+    """
 
     uow: UnitOfWork
     repo: Repository
     matches: SqlMatchStore
     now: datetime
+    audit_log: AuditLog
+    who: Who | None = None
+    entries: list[AuditEntry] = field(default_factory=list)
+
+    def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
 
     def commit(self) -> None:
+        self.audit_log.append(self.uow.session, self.entries, self.who, self.now)
+        self.entries.clear()
         self.uow.commit()
 
 
@@ -110,6 +131,7 @@ class Core:
             keys.signing, settings.issuer, timedelta(seconds=settings.token_lifetime_seconds)
         )
         self.auth_cache = AuthCache()
+        self.audit_log = AuditLog(keys.audit_key)
 
     def now(self) -> datetime:
         return self.clock()
@@ -123,7 +145,7 @@ class Core:
         return datetime.combine(day, time(0), tzinfo=LOCAL_TIME).astimezone(UTC)
 
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Transaction]:
+    def transaction(self, *, write: bool, actor: Actor | None = None) -> Iterator[Transaction]:
         now = self.now()
         with self.database.unit_of_work(write=write) as uow:
             yield Transaction(
@@ -131,4 +153,21 @@ class Core:
                 repo=Repository(uow.session, self.keys),
                 matches=SqlMatchStore(uow.session, now),
                 now=now,
+                audit_log=self.audit_log,
+                who=actor.who if actor else None,
             )
+
+    def record_denied(self, actor: Actor | None, entry: AuditEntry) -> None:
+        """Audit a refused access in a transaction of its own: the use case's own
+        transaction is rolled back with the error, and the refusal must still be on record."""
+        denied = AuditEntry(
+            entry.action,
+            entry.object_type,
+            entry.object_id,
+            entry.subject,
+            entry.related_ids,
+            Outcome.DENIED,
+        )
+        with self.transaction(write=True, actor=actor) as tx:
+            tx.record(denied)
+            tx.commit()

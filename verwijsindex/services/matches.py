@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from verwijsindex.audit import AuditEntry
 from verwijsindex.db import with_retries
 from verwijsindex.domain import (
     Forbidden,
@@ -18,6 +19,7 @@ from verwijsindex.domain import (
 )
 from verwijsindex.match_repository import StoredMatch
 from verwijsindex.services.core import Actor, Core, Transaction
+from verwijsindex.services.refusals import Refusal, records_refusals
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +58,10 @@ def _to_matches(
     return result
 
 
-def _participating(tx: Transaction, actor: Actor, match_id: uuid.UUID) -> StoredMatch:
+def _participating(tx: Transaction, actor: Actor, match_id: uuid.UUID, action: str) -> StoredMatch:
     found = tx.matches.stored_matches([match_id])
     if not found or all(pid != actor.id for _, pid, _ in found[0].members):
-        raise NotFound("No such match.")
+        raise Refusal(NotFound("No such match."), AuditEntry(action, "match", match_id))
     return found[0]
 
 
@@ -67,21 +69,28 @@ def list_matches(
     core: Core, actor: Actor, after: tuple[datetime, uuid.UUID] | None, page_size: int
 ) -> MatchPage:
     actor.require(Role.PROFESSIONAL)
-    with core.transaction(write=False) as tx:
+    with core.transaction(write=True, actor=actor) as tx:
         stored = tx.matches.matches_of_professional(actor.id, after, page_size + 1)
         more = len(stored) > page_size
         stored = stored[:page_size]
         items = _to_matches(core, tx, actor, stored)
+        tx.record(AuditEntry("match:list", related_ids=[m.id for m in stored]))
+        tx.commit()
     last = (stored[-1].created_at, stored[-1].id) if more and stored else None
     return MatchPage(items, last)
 
 
+@records_refusals
 def get_match(core: Core, actor: Actor, match_id: uuid.UUID) -> Match:
     actor.require(Role.PROFESSIONAL)
-    with core.transaction(write=False) as tx:
-        return _to_matches(core, tx, actor, [_participating(tx, actor, match_id)])[0]
+    with core.transaction(write=True, actor=actor) as tx:
+        match = _to_matches(core, tx, actor, [_participating(tx, actor, match_id, "match:read")])
+        tx.record(AuditEntry("match:read", "match", match_id))
+        tx.commit()
+    return match[0]
 
 
+@records_refusals
 def designate_regisseur(
     core: Core, actor: Actor, match_id: uuid.UUID, professional_id: uuid.UUID
 ) -> Match:
@@ -89,9 +98,9 @@ def designate_regisseur(
     actor.require(Role.PROFESSIONAL)
 
     def attempt() -> Match:
-        with core.transaction(write=True) as tx:
+        with core.transaction(write=True, actor=actor) as tx:
             tx.matches.lock_match(match_id)
-            match = _participating(tx, actor, match_id)
+            match = _participating(tx, actor, match_id, "match:designate-regisseur")
             if all(pid != professional_id for _, pid, _ in match.members):
                 raise InvalidInput(
                     [
@@ -102,22 +111,30 @@ def designate_regisseur(
                 )
             tx.matches.set_regisseur(match_id, professional_id)
             result = _to_matches(core, tx, actor, tx.matches.stored_matches([match_id]))[0]
+            tx.record(
+                AuditEntry("match:designate-regisseur", "match", match_id, None, [professional_id])
+            )
             tx.commit()
             return result
 
     return with_retries(attempt)
 
 
+@records_refusals
 def step_down(core: Core, actor: Actor, match_id: uuid.UUID) -> None:
     actor.require(Role.PROFESSIONAL)
 
     def attempt() -> None:
-        with core.transaction(write=True) as tx:
+        with core.transaction(write=True, actor=actor) as tx:
             tx.matches.lock_match(match_id)
-            match = _participating(tx, actor, match_id)
+            match = _participating(tx, actor, match_id, "match:step-down")
             if match.regisseur_id != actor.id:
-                raise Forbidden("Only the regisseur can step down.")
+                raise Refusal(
+                    Forbidden("Only the regisseur can step down."),
+                    AuditEntry("match:step-down", "match", match_id),
+                )
             tx.matches.set_regisseur(match_id, None)
+            tx.record(AuditEntry("match:step-down", "match", match_id))
             tx.commit()
 
     with_retries(attempt)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from verwijsindex import domain
+from verwijsindex.audit import AuditEntry
 from verwijsindex.db import with_retries
 from verwijsindex.domain import (
     CloseReason,
@@ -29,10 +30,12 @@ from verwijsindex.domain import (
 from verwijsindex.matching import SignalFacts, family_of, refresh_matches_around
 from verwijsindex.models import SignalRow
 from verwijsindex.services.core import Actor, Core, Transaction
+from verwijsindex.services.refusals import Refusal, records_refusals
 
 MAX_PAGE_SIZE = 100
 
 
+@records_refusals
 def register_signal(core: Core, actor: Actor, request: NewSignal) -> Signal:
     actor.require(Role.PROFESSIONAL)
     now = core.now()
@@ -51,7 +54,7 @@ def register_signal(core: Core, actor: Actor, request: NewSignal) -> Signal:
     turns_23_at = core.start_of_local_day(domain.turns_23_on(request.birth_date))
 
     def attempt() -> Signal:
-        with core.transaction(write=True) as tx:
+        with core.transaction(write=True, actor=actor) as tx:
             tx.matches.lock_persons([child, *parents])
             around = tx.matches.surroundings([child], parents)
             if any(s.child == child and s.professional_id == actor.id for s in around.active):
@@ -91,6 +94,9 @@ def register_signal(core: Core, actor: Actor, request: NewSignal) -> Signal:
                 matches=matches,
                 show_justification=True,
             )
+            tx.record(
+                AuditEntry("signal:create", "signal", signal_id, child, [m.id for m in matches])
+            )
             tx.commit()
             return signal
 
@@ -114,11 +120,11 @@ def _set_postponement(tx: Transaction, row: SignalRow, postponement: Postponemen
         row.review_on = postponement.review_on
 
 
-def _own_row(tx: Transaction, actor: Actor, signal_id: uuid.UUID) -> SignalRow:
+def _own_row(tx: Transaction, actor: Actor, signal_id: uuid.UUID, action: str) -> SignalRow:
     """The actor's own signal; anyone else's answers exactly like a missing one."""
     row = tx.repo.signal_row(signal_id)
     if row is None or row.professional_id != actor.id:
-        raise NotFound("No such signal.")
+        raise Refusal(NotFound("No such signal."), AuditEntry(action, "signal", signal_id))
     return row
 
 
@@ -132,10 +138,15 @@ def _view(tx: Transaction, actor: Actor, row: SignalRow) -> Signal:
     )
 
 
+@records_refusals
 def get_signal(core: Core, actor: Actor, signal_id: uuid.UUID) -> Signal:
     actor.require(Role.PROFESSIONAL)
-    with core.transaction(write=False) as tx:
-        return _view(tx, actor, _own_row(tx, actor, signal_id))
+    with core.transaction(write=True, actor=actor) as tx:
+        row = _own_row(tx, actor, signal_id, "signal:read")
+        signal = _view(tx, actor, row)
+        tx.record(AuditEntry("signal:read", "signal", signal_id, row.child_pseudonym))
+        tx.commit()
+    return signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +163,7 @@ def list_signals(
     page_size: int,
 ) -> SignalPage:
     actor.require(Role.PROFESSIONAL)
-    with core.transaction(write=False) as tx:
+    with core.transaction(write=True, actor=actor) as tx:
         rows = tx.repo.own_signal_rows(actor.id, status, after, page_size + 1)
         more = len(rows) > page_size
         rows = rows[:page_size]
@@ -169,6 +180,8 @@ def list_signals(
             for r in rows
         ]
         last = (rows[-1].created_at, rows[-1].id) if more and rows else None
+        tx.record(AuditEntry("signal:list", related_ids=[r.id for r in rows]))
+        tx.commit()
     return SignalPage(items, last)
 
 
@@ -182,14 +195,15 @@ class InformatieplichtUpdate:
     clear_postponement: bool = False
 
 
+@records_refusals
 def update_informatieplicht(
     core: Core, actor: Actor, signal_id: uuid.UUID, update: InformatieplichtUpdate
 ) -> Signal:
     actor.require(Role.PROFESSIONAL)
 
     def attempt() -> Signal:
-        with core.transaction(write=True) as tx:
-            row = _own_row(tx, actor, signal_id)
+        with core.transaction(write=True, actor=actor) as tx:
+            row = _own_row(tx, actor, signal_id, "signal:update")
             today = core.local_date(tx.now)
             duty = Informatieplicht(
                 child_informed=_pick(update.child_informed, row.child_informed),
@@ -216,6 +230,7 @@ def update_informatieplicht(
                 _set_postponement(tx, row, duty.postponement)
             tx.uow.session.flush()
             signal = _view(tx, actor, row)
+            tx.record(AuditEntry("signal:update", "signal", signal_id, row.child_pseudonym))
             tx.commit()
             return signal
 
@@ -226,6 +241,7 @@ def _pick(new: bool | None, old: bool) -> bool:
     return old if new is None else new
 
 
+@records_refusals
 def close_signal(core: Core, actor: Actor, signal_id: uuid.UUID, reason: CloseReason) -> None:
     """Archive at once (the risk is gone), or erase for good when it was unjustified.
 
@@ -234,13 +250,19 @@ def close_signal(core: Core, actor: Actor, signal_id: uuid.UUID, reason: CloseRe
     actor.require(Role.PROFESSIONAL)
 
     def attempt() -> None:
-        with core.transaction(write=True) as tx:
-            row = _own_row(tx, actor, signal_id)
+        action = "signal:erase" if reason is CloseReason.UNJUSTIFIED else "signal:close"
+        with core.transaction(write=True, actor=actor) as tx:
+            row = _own_row(tx, actor, signal_id, action)
             child = row.child_pseudonym
             parents = tx.repo.parents_of(signal_id)
             tx.matches.lock_persons([child, *parents])
+            child_for_audit: str | None = child
             if reason is CloseReason.UNJUSTIFIED:
                 tx.repo.erase_signal(signal_id)
+                if not tx.repo.any_signal_on(child):
+                    # Nothing about the child is left: neither is its pseudonym in the log.
+                    tx.audit_log.forget_subject(tx.uow.session, child)
+                    child_for_audit = None
             elif row.status == SignalStatus.ACTIVE.value:
                 turns_23_at = core.start_of_local_day(domain.turns_23_on(row.child_birth_date))
                 row.status = SignalStatus.ARCHIVED.value
@@ -251,7 +273,10 @@ def close_signal(core: Core, actor: Actor, signal_id: uuid.UUID, reason: CloseRe
                 tx.uow.session.flush()
             else:
                 return  # already archived: closing again changes nothing
-            refresh_matches_around(tx.matches, signal_id, child, parents)
+            after = refresh_matches_around(tx.matches, signal_id, child, parents)
+            tx.record(
+                AuditEntry(action, "signal", signal_id, child_for_audit, [m.id for m in after])
+            )
             tx.commit()
 
     with_retries(attempt)

@@ -1,0 +1,269 @@
+"""Append-only, tamper-evident audit records, written in the caller's transaction.
+
+Each record carries the NEN 7513 fields (what, when, outcome, who, on whose behalf, role,
+which object, which data subject, request id, client address) and a MAC over its content
+and its predecessor's MAC: an HMAC-SHA256 chain keyed with `keys/audit.key`. A plain hash
+chain would not do: whoever can edit the database could edit a record and recompute every
+later hash. Sequence numbers are contiguous and the newest (seq, MAC) is kept in a MACed
+head row, so `verify` notices an edited, inserted or deleted record, the last one included.
+
+Appends are serialised (a PostgreSQL advisory lock held until commit; SQLite writers are
+serial anyway), so concurrent writers still produce one unbroken chain. Use cases buffer
+their entries and append them as the last step before commit, to keep that lock short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import Session
+
+from verwijsindex.models import AuditEventRow, AuditHeadRow
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+# A fixed advisory-lock number for the chain; person locks are spread over all 2^64 values.
+AUDIT_LOCK_ID = 0x7665727769_6A73  # "verwijs"
+VERIFY_BATCH = 5000
+
+
+class Outcome:
+    SUCCESS = "success"
+    DENIED = "denied"  # refused: not found for this caller, or not allowed
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Where the current action comes from; set per request by the API, per run by the CLI."""
+
+    source: str = "internal"  # api | web | cli | maintenance | internal
+    request_id: str | None = None
+    client_address: str | None = None
+
+
+request_context: ContextVar[RequestContext] = ContextVar(
+    "verwijsindex_request_context",
+    default=RequestContext(),  # noqa: B039 - frozen, so sharing the default is safe
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """The actor as the audit log records it: ids and roles, never names."""
+
+    professional_id: uuid.UUID | None
+    client_id: uuid.UUID | None = None
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One thing a use case did, as it asks for it to be recorded.
+
+    `action` is `subject:verb` (e.g. `signal:create`); the source from the request context
+    is put in front, giving warehouse-style tags like `api:signal:create`.
+    """
+
+    action: str
+    object_type: str | None = None
+    object_id: uuid.UUID | None = None
+    subject: str | None = None  # the data subject's pseudonym
+    related_ids: Sequence[uuid.UUID] = field(default_factory=tuple)
+    outcome: str = Outcome.SUCCESS
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+
+class AuditLog:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    # --- writing ------------------------------------------------------------------------
+
+    def append(
+        self, session: Session, entries: Sequence[AuditEntry], who: Who | None, now: datetime
+    ) -> None:
+        if not entries:
+            return
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
+        head = session.get(AuditHeadRow, HEAD_ID, populate_existing=True)
+        seq, prev = (head.seq, head.mac) if head else (0, GENESIS)
+        context = request_context.get()
+        rows = []
+        for entry in entries:
+            seq += 1
+            rows.append(self._row(seq, prev, entry, who, context, now))
+            prev = str(rows[-1]["mac"])
+        session.execute(insert(AuditEventRow), rows)
+        head_values = {"seq": seq, "mac": prev, "head_mac": self._head_mac(seq, prev)}
+        if head is None:
+            session.add(AuditHeadRow(id=HEAD_ID, **head_values))
+        else:
+            session.execute(
+                update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(**head_values)
+            )
+        session.flush()
+
+    def _row(
+        self,
+        seq: int,
+        prev_mac: str,
+        entry: AuditEntry,
+        who: Who | None,
+        context: RequestContext,
+        now: datetime,
+    ) -> dict[str, object]:
+        salt = secrets.token_hex(16) if entry.subject else None
+        values: dict[str, object] = {
+            "seq": seq,
+            "occurred_at": now,
+            "action": f"{context.source}:{entry.action}",
+            "outcome": entry.outcome,
+            "actor_id": who.professional_id if who else None,
+            "on_behalf_of": who.client_id if who else None,
+            "roles": " ".join(sorted(who.roles)) if who and who.roles else None,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "related_ids": " ".join(str(i) for i in entry.related_ids),
+            "subject_pseudonym": entry.subject,
+            "subject_salt": salt,
+            "subject_commitment": _commitment(salt, entry.subject)
+            if entry.subject and salt
+            else None,
+            "request_id": context.request_id,
+            "client_address": context.client_address,
+            "prev_mac": prev_mac,
+        }
+        values["mac"] = self._mac(values)
+        return values
+
+    def _mac(self, values: dict[str, object]) -> str:
+        covered = {
+            name: _canonical(values[name])
+            for name in (
+                "seq",
+                "occurred_at",
+                "action",
+                "outcome",
+                "actor_id",
+                "on_behalf_of",
+                "roles",
+                "object_type",
+                "object_id",
+                "related_ids",
+                "subject_commitment",
+                "request_id",
+                "client_address",
+                "prev_mac",
+            )
+        }
+        message = json.dumps(covered, sort_keys=True, separators=(",", ":")).encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def _head_mac(self, seq: int, mac: str) -> str:
+        return hmac.new(self._key, f"head:{seq}:{mac}".encode(), hashlib.sha256).hexdigest()
+
+    # --- erasure --------------------------------------------------------------------------
+
+    @staticmethod
+    def forget_subject(session: Session, pseudonym: str) -> None:
+        """Blank a data subject's pseudonym in every record (after their data is deleted).
+
+        The chain stays verifiable: it covers the salted commitment, which cannot be linked
+        back to the person without the pseudonym.
+        """
+        session.execute(
+            update(AuditEventRow)
+            .where(AuditEventRow.subject_pseudonym == pseudonym)
+            .values(subject_pseudonym=None)
+        )
+
+    # --- verification ---------------------------------------------------------------------
+
+    def verify(self, session: Session) -> Verification:
+        expected_seq, prev = 1, GENESIS
+        checked = 0
+        for row in _rows_in_order(session):
+            problem = self._check(row, expected_seq, prev)
+            if problem:
+                return Verification(False, checked, row.seq, problem)
+            checked += 1
+            expected_seq, prev = row.seq + 1, row.mac
+        head = session.get(AuditHeadRow, HEAD_ID)
+        if head is None:
+            if checked:
+                return Verification(False, checked, None, "the chain's head record is missing")
+            return Verification(True, 0)
+        if not hmac.compare_digest(head.head_mac, self._head_mac(head.seq, head.mac)):
+            return Verification(False, checked, head.seq, "the chain's head record was altered")
+        if head.seq != expected_seq - 1 or head.mac != prev:
+            return Verification(
+                False,
+                checked,
+                expected_seq,
+                f"records after seq {expected_seq - 1} are missing (the head says {head.seq})",
+            )
+        return Verification(True, checked)
+
+    def _check(self, row: AuditEventRow, expected_seq: int, prev: str) -> str | None:
+        if row.seq != expected_seq:
+            return (
+                f"seq {expected_seq} is missing" if row.seq > expected_seq else "seq out of order"
+            )
+        if row.prev_mac != prev:
+            return "does not follow its predecessor (a record was removed or inserted)"
+        values = {c.key: getattr(row, c.key) for c in AuditEventRow.__table__.columns}
+        if not hmac.compare_digest(row.mac, self._mac(values)):
+            return "its content was altered, or it was not written by this service"
+        if row.subject_pseudonym is not None and (
+            row.subject_salt is None
+            or _commitment(row.subject_salt, row.subject_pseudonym) != row.subject_commitment
+        ):
+            return "its data subject was altered"
+        return None
+
+
+def _rows_in_order(session: Session) -> Iterator[AuditEventRow]:
+    last = 0
+    while True:
+        batch = list(
+            session.scalars(
+                select(AuditEventRow)
+                .where(AuditEventRow.seq > last)
+                .order_by(AuditEventRow.seq)
+                .limit(VERIFY_BATCH)
+            )
+        )
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].seq
+        session.expunge_all()
+
+
+def _commitment(salt: str, pseudonym: str) -> str:
+    return hashlib.sha256(f"{salt}:{pseudonym}".encode()).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
