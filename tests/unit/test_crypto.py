@@ -101,7 +101,9 @@ def test_the_cipher_names_its_key_without_revealing_it() -> None:
 # --- ensure_keys ----------------------------------------------------------------------------
 
 
-def test_ensure_keys_creates_every_key_as_a_private_file_in_a_private_directory(tmp_path: Path) -> None:
+def test_ensure_keys_creates_every_key_as_a_private_file_in_a_private_directory(
+    tmp_path: Path,
+) -> None:
     keys_dir = tmp_path / "keys"
     created = ensure_keys(keys_dir)
     assert set(created) == ALL_KEY_FILES
