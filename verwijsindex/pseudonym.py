@@ -49,6 +49,13 @@ class Pseudonymiser:
         ).digest()
         return f"{self.key_id}:{base64.urlsafe_b64encode(digest).rstrip(b'=').decode('ascii')}"
 
+    def fingerprint(self, data: bytes) -> str:
+        """A keyed digest of a request body that may contain BSNs (for idempotency keys).
+
+        An unkeyed hash of such a body would be an unkeyed hash of its BSNs.
+        """
+        return hmac.new(self._key, b"request:" + data, hashlib.sha256).hexdigest()
+
 
 def lock_id(pseudonym: str) -> int:
     """A signed 64-bit number for a PostgreSQL advisory lock on one person.

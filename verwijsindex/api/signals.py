@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from typing import Any
 
+from flask import Response, request
 from flask.views import MethodView
 
 from verwijsindex.api.blueprint import Blueprint
@@ -19,9 +22,20 @@ from verwijsindex.api.schemas import (
 )
 from verwijsindex.domain import CloseReason, InvalidInput, NewSignal, Problem, Signal, SignalStatus
 from verwijsindex.services import signals as signal_service
+from verwijsindex.services.registration import Once, register_signal, register_signal_once
 from verwijsindex.services.signals import InformatieplichtUpdate
 
 blp = Blueprint("signals", __name__, url_prefix="/api/v1/signals", description="Signals")
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes retries safe: the same key and body within 24 hours return the "
+    "original response instead of registering again.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
 
 
 def cursor_key(query: dict[str, Any]) -> Any:
@@ -37,12 +51,39 @@ def cursor_key(query: dict[str, Any]) -> Any:
 class Signals(MethodView):
     @blp.arguments(SignalInSchema)
     @blp.response(201, SignalOutSchema)
-    def post(self, request: NewSignal) -> Signal:
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    def post(self, new_signal: NewSignal) -> Signal | Response:
         """Register a signal: "I am involved with this young person".
 
         Returns the signal with the matches it is in now (found in the same transaction).
+        With an `Idempotency-Key`, a retry with the same key and body within 24 hours gets
+        the original response again (header `Idempotent-Replayed: true`); the same key with
+        another body is a 400.
         """
-        return signal_service.register_signal(core(), actor(), request)
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return register_signal(core(), actor(), new_signal)
+        if not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise InvalidInput(
+                [Problem("Idempotency-Key", "1 to 255 visible ASCII characters, please.")]
+            )
+        canonical = json.dumps(request.get_json(), sort_keys=True, separators=(",", ":"))
+        answer = register_signal_once(
+            core(),
+            actor(),
+            new_signal,
+            Once(
+                key=key,
+                fingerprint=core().pseudonymiser.fingerprint(canonical.encode()),
+                render=lambda signal: json.dumps(SignalOutSchema().dump(signal)),
+            ),
+        )
+        return Response(
+            answer.body,
+            status=answer.status,
+            mimetype="application/json",
+            headers={"Idempotent-Replayed": "true" if answer.replayed else "false"},
+        )
 
     @blp.arguments(SignalListQuerySchema, location="query")
     @blp.response(200, SignalPageSchema)

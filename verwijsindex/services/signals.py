@@ -10,114 +10,28 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from verwijsindex import domain
 from verwijsindex.audit import AuditEntry
 from verwijsindex.db import with_retries
 from verwijsindex.domain import (
     CloseReason,
-    Conflict,
     Informatieplicht,
     InvalidInput,
-    NewSignal,
     NotFound,
     Postponement,
     Role,
     Signal,
     SignalStatus,
 )
-from verwijsindex.matching import SignalFacts, family_of, refresh_matches_around
+from verwijsindex.matching import refresh_matches_around
 from verwijsindex.models import SignalRow
 from verwijsindex.services.core import Actor, Core, Transaction
 from verwijsindex.services.refusals import Refusal, records_refusals
+from verwijsindex.services.registration import register_signal, set_postponement
+
+__all__ = ["register_signal"]  # re-exported: registration lives in its own module
 
 MAX_PAGE_SIZE = 100
-
-
-@records_refusals
-def register_signal(core: Core, actor: Actor, request: NewSignal) -> Signal:
-    actor.require(Role.PROFESSIONAL)
-    now = core.now()
-    today = core.local_date(now)
-    problems = domain.new_signal_problems(
-        child=request.child,
-        birth_date=request.birth_date,
-        parents=request.parents,
-        informatieplicht=request.informatieplicht,
-        today=today,
-    )
-    if problems:
-        raise InvalidInput(problems)
-    child = core.pseudonymiser.pseudonymise(request.child)
-    parents = frozenset(core.pseudonymiser.pseudonymise(p) for p in request.parents)
-    turns_23_at = core.start_of_local_day(domain.turns_23_on(request.birth_date))
-
-    def attempt() -> Signal:
-        with core.transaction(write=True, actor=actor) as tx:
-            tx.matches.lock_persons([child, *parents])
-            around = tx.matches.surroundings([child], parents)
-            if any(s.child == child and s.professional_id == actor.id for s in around.active):
-                raise _duplicate()
-            family = family_of(tx.matches, child, parents, first=around)
-            signal_id = uuid.uuid4()
-            duty = request.informatieplicht
-            row = SignalRow(
-                id=signal_id,
-                professional_id=actor.id,
-                child_pseudonym=child,
-                status=SignalStatus.ACTIVE.value,
-                created_at=tx.now,
-                active_until=domain.active_until(tx.now, turns_23_at),
-                archived_at=None,
-                archived_until=domain.archived_until(
-                    domain.active_until(tx.now, turns_23_at), turns_23_at
-                ),
-                child_birth_date=request.birth_date,
-                child_informed=duty.child_informed,
-                parents_informed=duty.parents_informed,
-            )
-            _set_postponement(tx, row, duty.postponement)
-            try:
-                tx.repo.add_signal(row, sorted(parents))
-            except IntegrityError:
-                # The partial unique index is the backstop for the check above.
-                raise _duplicate() from None
-            joined = SignalFacts(signal_id, actor.id, child, parents, tx.now)
-            matches = refresh_matches_around(
-                tx.matches, signal_id, child, parents, family=[*family, joined]
-            )
-            signal = tx.repo.to_signal(
-                row,
-                actor.professional,
-                history_available=child in around.children_with_history,
-                matches=matches,
-                show_justification=True,
-            )
-            tx.record(
-                AuditEntry("signal:create", "signal", signal_id, child, [m.id for m in matches])
-            )
-            tx.commit()
-            return signal
-
-    return with_retries(attempt)
-
-
-def _duplicate() -> Conflict:
-    return Conflict("You already have an active signal on this child.")
-
-
-def _set_postponement(tx: Transaction, row: SignalRow, postponement: Postponement | None) -> None:
-    if postponement is None:
-        row.postponement_reason = None
-        row.postponement_justification_enc = None
-        row.review_on = None
-    else:
-        row.postponement_reason = postponement.reason.value
-        row.postponement_justification_enc = tx.repo.seal_justification(
-            row.id, postponement.justification
-        )
-        row.review_on = postponement.review_on
 
 
 def _own_row(tx: Transaction, actor: Actor, signal_id: uuid.UUID, action: str) -> SignalRow:
@@ -227,7 +141,7 @@ def update_informatieplicht(
             row.child_informed = duty.child_informed
             row.parents_informed = duty.parents_informed
             if not kept_postponement:
-                _set_postponement(tx, row, duty.postponement)
+                set_postponement(tx, row, duty.postponement)
             tx.uow.session.flush()
             signal = _view(tx, actor, row)
             tx.record(AuditEntry("signal:update", "signal", signal_id, row.child_pseudonym))
@@ -256,6 +170,11 @@ def close_signal(core: Core, actor: Actor, signal_id: uuid.UUID, reason: CloseRe
             child = row.child_pseudonym
             parents = tx.repo.parents_of(signal_id)
             tx.matches.lock_persons([child, *parents])
+            # Read again under the locks: maintenance may have archived or deleted it since.
+            locked = tx.repo.signal_row(signal_id, for_update=True)
+            if locked is None:
+                raise Refusal(NotFound("No such signal."), AuditEntry(action, "signal", signal_id))
+            row = locked
             child_for_audit: str | None = child
             if reason is CloseReason.UNJUSTIFIED:
                 tx.repo.erase_signal(signal_id)

@@ -1,0 +1,176 @@
+"""Registering a signal: validation, pseudonymisation, matching, audit, in one transaction.
+
+`register_signal_once` adds the contract's `Idempotency-Key`: a retry with the same key and
+body gets the original response, replayed from an encrypted copy; the same key with another
+body is refused. The key is looked up after the person locks are taken, so a retry racing
+its original waits for it and then replays it instead of answering 409.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from verwijsindex import domain
+from verwijsindex.audit import AuditEntry
+from verwijsindex.db import with_retries
+from verwijsindex.domain import (
+    Conflict,
+    InvalidInput,
+    NewSignal,
+    Postponement,
+    Problem,
+    Role,
+    Signal,
+    SignalStatus,
+)
+from verwijsindex.matching import SignalFacts, family_of, refresh_matches_around
+from verwijsindex.models import SignalRow
+from verwijsindex.repository import StoredResponse
+from verwijsindex.services.core import Actor, Core, Transaction
+from verwijsindex.services.refusals import records_refusals
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+CREATED = 201
+
+
+@dataclass(frozen=True, slots=True)
+class Once:
+    """An idempotency key, the keyed fingerprint of the request body, and how the API
+    renders a response (so the original bytes can be stored and replayed)."""
+
+    key: str
+    fingerprint: str
+    render: Callable[[Signal], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: str
+    replayed: bool
+
+
+def register_signal(core: Core, actor: Actor, request: NewSignal) -> Signal:
+    signal = _register(core, actor, request, None)
+    assert isinstance(signal, Signal)
+    return signal
+
+
+def register_signal_once(core: Core, actor: Actor, request: NewSignal, once: Once) -> Answer:
+    answer = _register(core, actor, request, once)
+    assert isinstance(answer, Answer)
+    return answer
+
+
+def _key_reused() -> InvalidInput:
+    return InvalidInput(
+        [Problem("Idempotency-Key", "This key was already used for a different request.")]
+    )
+
+
+@records_refusals
+def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -> Signal | Answer:
+    actor.require(Role.PROFESSIONAL)
+    now = core.now()
+    problems = domain.new_signal_problems(
+        child=request.child,
+        birth_date=request.birth_date,
+        parents=request.parents,
+        informatieplicht=request.informatieplicht,
+        today=core.local_date(now),
+    )
+    if problems:
+        raise InvalidInput(problems)
+    child = core.pseudonymiser.pseudonymise(request.child)
+    parents = frozenset(core.pseudonymiser.pseudonymise(p) for p in request.parents)
+    turns_23_at = core.start_of_local_day(domain.turns_23_on(request.birth_date))
+
+    def attempt() -> Signal | Answer:
+        with core.transaction(write=True, actor=actor) as tx:
+            tx.matches.lock_persons([child, *parents])
+            if once is not None:
+                earlier = tx.repo.idempotent_response(actor.id, once.key, tx.now)
+                if earlier is not None:
+                    if not hmac.compare_digest(earlier.fingerprint, once.fingerprint):
+                        raise _key_reused()
+                    tx.record(AuditEntry("signal:create-replayed", "signal", earlier.signal_id))
+                    tx.commit()
+                    return Answer(earlier.status, earlier.body, replayed=True)
+            around = tx.matches.surroundings([child], parents)
+            if any(s.child == child and s.professional_id == actor.id for s in around.active):
+                raise _duplicate()
+            family = family_of(tx.matches, child, parents, first=around)
+            signal_id = uuid.uuid4()
+            duty = request.informatieplicht
+            first_day_archived = domain.active_until(tx.now, turns_23_at)
+            row = SignalRow(
+                id=signal_id,
+                professional_id=actor.id,
+                child_pseudonym=child,
+                status=SignalStatus.ACTIVE.value,
+                created_at=tx.now,
+                active_until=first_day_archived,
+                archived_at=None,
+                archived_until=domain.archived_until(first_day_archived, turns_23_at),
+                child_birth_date=request.birth_date,
+                child_informed=duty.child_informed,
+                parents_informed=duty.parents_informed,
+            )
+            set_postponement(tx, row, duty.postponement)
+            try:
+                tx.repo.add_signal(row, sorted(parents))
+            except IntegrityError:
+                # The partial unique index is the backstop for the check above.
+                raise _duplicate() from None
+            joined = SignalFacts(signal_id, actor.id, child, parents, tx.now)
+            matches = refresh_matches_around(
+                tx.matches, signal_id, child, parents, family=[*family, joined]
+            )
+            signal = tx.repo.to_signal(
+                row,
+                actor.professional,
+                history_available=child in around.children_with_history,
+                matches=matches,
+                show_justification=True,
+            )
+            tx.record(
+                AuditEntry("signal:create", "signal", signal_id, child, [m.id for m in matches])
+            )
+            result: Signal | Answer = signal
+            if once is not None:
+                result = Answer(CREATED, once.render(signal), replayed=False)
+                stored = StoredResponse(once.fingerprint, CREATED, result.body, signal_id)
+                try:
+                    tx.repo.store_idempotent_response(
+                        actor.id, once.key, stored, tx.now, tx.now + IDEMPOTENCY_WINDOW
+                    )
+                except IntegrityError:
+                    # The same key, at the same moment, for another child: not a retry.
+                    raise _key_reused() from None
+            tx.commit()
+            return result
+
+    return with_retries(attempt)
+
+
+def _duplicate() -> Conflict:
+    return Conflict("You already have an active signal on this child.")
+
+
+def set_postponement(tx: Transaction, row: SignalRow, postponement: Postponement | None) -> None:
+    if postponement is None:
+        row.postponement_reason = None
+        row.postponement_justification_enc = None
+        row.review_on = None
+    else:
+        row.postponement_reason = postponement.reason.value
+        row.postponement_justification_enc = tx.repo.seal_justification(
+            row.id, postponement.justification
+        )
+        row.review_on = postponement.review_on
