@@ -35,6 +35,9 @@ IMPLEMENTED = {
     "/matches": {"get"},
     "/matches/{match_id}": {"get"},
     "/matches/{match_id}/regisseur": {"put", "delete"},
+    "/signals/{signal_id}/history": {"get"},
+    "/subject-access-requests": {"post"},
+    "/audit-events": {"get"},
 }
 
 

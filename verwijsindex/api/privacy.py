@@ -1,7 +1,145 @@
-"""Privacy endpoints under /api/v1: subject access requests (contract section 5)."""
+"""Privacy endpoints under /api/v1: a signal's history and subject access requests.
+
+`POST /subject-access-requests` answers JSON, or with `Accept: text/html` a printable page
+in Dutch for the privacy officer to hand to the person (no script, print-friendly CSS, no
+BSN: the service has none to print).
+"""
 
 from __future__ import annotations
 
-from verwijsindex.api.blueprint import Blueprint
+import uuid
+from datetime import date, datetime
+from typing import Any
 
-blp = Blueprint("privacy", __name__, url_prefix="/api/v1", description="Subject access")
+from flask import Response, render_template, request
+from flask.views import MethodView
+
+from verwijsindex.api.blueprint import Blueprint
+from verwijsindex.api.context import actor, core
+from verwijsindex.api.privacy_schemas import (
+    SignalHistorySchema,
+    SubjectAccessReportSchema,
+    SubjectAccessRequestSchema,
+)
+from verwijsindex.domain import MatchType, Sector, SignalStatus
+from verwijsindex.services.core import LOCAL_TIME
+from verwijsindex.services.history import signal_history
+from verwijsindex.services.subject_access import (
+    SubjectAccessReport,
+    SubjectRole,
+    subject_access_report,
+)
+
+blp = Blueprint(
+    "privacy",
+    __name__,
+    url_prefix="/api/v1",
+    template_folder="templates",
+    description="Signal history and subject access",
+)
+
+HTML = "text/html"
+JSON = "application/json"
+REPORT_DESCRIPTION = (
+    "The report, as JSON; with `Accept: text/html` the same report as a printable page in "
+    "Dutch (no BSN in either)"
+)
+
+
+@blp.route("/signals/<uuid:signal_id>/history")
+class SignalHistory(MethodView):
+    @blp.response(200, SignalHistorySchema)
+    def get(self, signal_id: uuid.UUID) -> dict[str, Any]:
+        """Earlier, archived signals on the child of one of your own signals.
+
+        Who signalled and when: organisation, sector and dates, newest first; never a
+        professional's name or contact details. Only the signal's author may ask (anyone
+        else gets 404), and every request is audited. Non-empty exactly when the signal
+        says `historyAvailable: true`.
+        """
+        return {"items": signal_history(core(), actor(), signal_id), "next": None}
+
+
+@blp.route("/subject-access-requests")
+class SubjectAccessRequests(MethodView):
+    @blp.arguments(SubjectAccessRequestSchema)
+    @blp.response(200, SubjectAccessReportSchema, description=REPORT_DESCRIPTION)
+    @blp.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type=HTML,
+        description=REPORT_DESCRIPTION,
+        success=True,
+    )
+    def post(self, body: dict[str, Any]) -> Any:
+        """Everything the index holds on one person, as child and as parent (AVG art. 15).
+
+        For privacy officers. Every signal (active and archived) with its organisation,
+        sector, dates, status and the person's role in it; every match those signals are in,
+        with the participating organisations and the regisseur's. Professionals' names and
+        contact details and postponement justifications are not included. The request is
+        audited under the person's pseudonym. Send `Accept: text/html` for a printable
+        report in Dutch.
+        """
+        report = subject_access_report(core(), actor(), body["bsn"])
+        vary = {"Vary": "Accept"}
+        if request.accept_mimetypes.best_match([JSON, HTML]) == HTML:
+            return Response(_printable(report), mimetype=HTML, headers=vary)
+        return report, 200, vary
+
+
+# --- the printable report -------------------------------------------------------------------
+
+_MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+_SECTORS = {
+    Sector.JEUGDHULP: "Jeugdhulp",
+    Sector.JEUGDGEZONDHEIDSZORG: "Jeugdgezondheidszorg",
+    Sector.GEZONDHEIDSZORG: "Gezondheidszorg",
+    Sector.ONDERWIJS: "Onderwijs",
+    Sector.MAATSCHAPPELIJKE_ONDERSTEUNING: "Maatschappelijke ondersteuning",
+    Sector.WERK_EN_INKOMEN: "Werk en inkomen",
+    Sector.JUSTITIE: "Justitie",
+}
+_STATUSES = {SignalStatus.ACTIVE: "actief", SignalStatus.ARCHIVED: "gearchiveerd"}
+_ROLES = {SubjectRole.CHILD: "jeugdige", SubjectRole.PARENT: "ouder"}
+_MATCH_TYPES = {MatchType.CLIENT: "Cliëntmatch", MatchType.FAMILY: "Gezinsmatch"}
+
+
+def datum(day: date | datetime | None) -> str:
+    """`14 maart 2015`; a moment is shown on its Dutch calendar day."""
+    if day is None:
+        return "—"
+    if isinstance(day, datetime):
+        day = day.astimezone(LOCAL_TIME).date()
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def tijdstip(moment: datetime) -> str:
+    local = moment.astimezone(LOCAL_TIME)
+    return f"{datum(local.date())} om {local:%H:%M}"
+
+
+def _printable(report: SubjectAccessReport) -> str:
+    return render_template(
+        "privacy/subject_access_report.html",
+        report=report,
+        datum=datum,
+        tijdstip=tijdstip,
+        sectors=_SECTORS,
+        statuses=_STATUSES,
+        roles=_ROLES,
+        match_types=_MATCH_TYPES,
+    )

@@ -1,0 +1,63 @@
+"""History of a signal (contract section 6): the earlier, archived signals on the same child.
+
+When a new signal finds archived signals on its child, its author learns only that history
+exists (`historyAvailable`); asking for it is a separate, audited step. What it shows is
+deliberately thin: which organisation and sector signalled, and when. Never the
+professional's name or contact details (they have left the case), never a justification.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from verwijsindex.audit import AuditEntry
+from verwijsindex.domain import NotFound, Role, Sector
+from verwijsindex.services.core import Actor, Core
+from verwijsindex.services.refusals import Refusal, records_refusals
+
+ACTION = "signal:history"
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierSignal:
+    id: uuid.UUID  # for the audit record only; not shown to the requester
+    organisation: str
+    sector: Sector
+    created_at: datetime
+    archived_at: datetime
+
+
+@records_refusals
+def signal_history(core: Core, actor: Actor, signal_id: uuid.UUID) -> list[EarlierSignal]:
+    """The archived signals (any author) on the child of the actor's own signal, newest first.
+
+    Only the signal's author may ask; anyone else's request answers like a missing signal and
+    is recorded as denied. The list holds exactly the signals that make `historyAvailable`
+    true. It is not paged: a child has a handful of archived signals at most.
+    """
+    actor.require(Role.PROFESSIONAL)
+    with core.transaction(write=True, actor=actor) as tx:
+        row = tx.repo.signal_row(signal_id)
+        if row is None or row.professional_id != actor.id:
+            raise Refusal(NotFound("No such signal."), AuditEntry(ACTION, "signal", signal_id))
+        earlier = [
+            EarlierSignal(
+                id=signal.id,
+                organisation=organisation.name,
+                sector=organisation.sector,
+                created_at=signal.created_at,
+                # Closing sets archived_at; archiving by expiry may leave it unset, and then
+                # the signal stopped being active at active_until.
+                archived_at=signal.archived_at or signal.active_until,
+            )
+            for signal, organisation in tx.repo.archived_signals_on(
+                row.child_pseudonym, excluding=row.id
+            )
+        ]
+        tx.record(
+            AuditEntry(ACTION, "signal", signal_id, row.child_pseudonym, [e.id for e in earlier])
+        )
+        tx.commit()
+    return earlier
