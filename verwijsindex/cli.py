@@ -251,6 +251,45 @@ def create_client(organisation_id: str, as_json: bool) -> None:
     )
 
 
+@admin.command(
+    "report-death",
+    # Extra arguments are caught below, so a BSN typed there is refused without being echoed.
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.pass_context
+@click.option(
+    "--bsn-stdin",
+    is_flag=True,
+    help="Read the child's BSN from stdin (required: never from the command line).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def report_death(context: click.Context, bsn_stdin: bool, as_json: bool) -> None:
+    """Delete everything about a deceased child at once (beheerder).
+
+    The BSN is read from stdin because arguments end up in shell history and process
+    lists. The command line has no login: whoever can run it with the service's keys and
+    database acts as beheerder, so keep both as guarded as that role. The audit record
+    names no actor and no child, only the ids of the deleted signals.
+    """
+    from verwijsindex.pseudonym import parse_bsn
+    from verwijsindex.services.lifecycle import report_death as delete_child
+
+    if context.args:
+        _fail("unexpected argument(s): give the BSN on stdin, with --bsn-stdin", EXIT_INVALID)
+    if not bsn_stdin:
+        _fail("give the BSN on stdin, with --bsn-stdin", EXIT_INVALID)
+    bsn = parse_bsn(sys.stdin.readline().strip())
+    if bsn is None:
+        _fail("the BSN on stdin is not nine digits passing the elfproef", EXIT_INVALID)
+    with _core() as core:
+        deleted = delete_child(core, bsn)
+    _emit(
+        as_json,
+        {"deleted": deleted},
+        lambda: click.echo(f"deleted {deleted} signal{'' if deleted == 1 else 's'}"),
+    )
+
+
 @main.group()
 def audit() -> None:
     """The tamper-evident audit log (privacy officer)."""
@@ -287,4 +326,57 @@ def token(professional_id: str, as_json: bool) -> None:
         as_json,
         {"access_token": issued, "token_type": "Bearer", "expires_in": lifetime},
         lambda: click.echo(issued),
+    )
+
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+PROGRESS_EVERY_SECONDS = 2.0
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def maintenance(as_json: bool) -> None:
+    """Archive, delete and forget what is due (contract section 6); safe to repeat.
+
+    Run it daily (cron, a systemd timer). Two runs at once are safe: they share the work.
+    Long runs report progress on stderr.
+    """
+    import time
+
+    from verwijsindex.services.lifecycle import MaintenanceReport, run_maintenance
+
+    request_context.set(RequestContext("maintenance", request_context.get().request_id))
+    last = time.monotonic()
+
+    def progress(report: MaintenanceReport) -> None:
+        nonlocal last
+        if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
+            last = time.monotonic()
+            click.echo(
+                f"maintenance: {report.archived} archived, {report.deleted} deleted so far",
+                err=True,
+            )
+
+    with _core() as core:
+        report = run_maintenance(core, progress=progress)
+
+    def plain() -> None:
+        click.echo(f"archived {report.archived} signals (active period over)")
+        click.echo(f"deleted {report.deleted_expired} signals (archive period over)")
+        click.echo(f"deleted {report.deleted_at_23} signals (child turned 23)")
+        click.echo(f"forgot {report.children_forgotten} children in the audit log")
+        click.echo(f"purged {report.idempotency_keys_purged} expired idempotency keys")
+
+    _emit(
+        as_json,
+        {
+            "archived": report.archived,
+            "deleted": report.deleted,
+            "deletedExpired": report.deleted_expired,
+            "deletedAt23": report.deleted_at_23,
+            "childrenForgotten": report.children_forgotten,
+            "idempotencyKeysPurged": report.idempotency_keys_purged,
+        },
+        plain,
     )
