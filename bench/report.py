@@ -49,6 +49,7 @@ def ratios_and_targets(parts: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
         "ours_over_bare_rps": _ratio(ours, bare),
         "ours_over_rawsql_rps": _ratio(ours, raw),
         "rawsql_over_bare_rps": _ratio(raw, bare),
+        "ours_over_ours_without_audit_rps": _ratio(ours, _measured(parts, "ours-noaudit", "post")),
     }
     match_runs: list[dict[str, Any] | None] = []
     worst: float | None = None
@@ -113,6 +114,7 @@ def table(results: dict[str, Any]) -> str:
         ("bare    POST /api/v1/signals", ("bare", "post")),
         ("rawsql  POST /api/v1/signals", ("rawsql", "post")),
         ("ours    POST /api/v1/signals", ("ours", "post")),
+        ("ours    POST, audit append stubbed", ("ours-noaudit", "post")),
         (f"ours    GET /matches/{{id}} @{base}", ("matches", "baseline", "get_match")),
         (f"ours    GET /matches @{base}", ("matches", "baseline", "list_matches")),
         (f"ours    GET /matches/{{id}} @{n}", ("matches", "full", "get_match")),

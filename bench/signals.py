@@ -42,7 +42,7 @@ from bench.servers import GunicornSettings, RunningServer, free_port, gunicorn
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/verwijsindex_bench"
-PARTS = ("bare", "rawsql", "ours", "matches")
+PARTS = ("bare", "rawsql", "ours", "ours-noaudit", "matches")
 BUSY_LOADAVG = 1.0  # 1-minute load average above which a run is flagged as taken on a busy machine
 
 
@@ -185,7 +185,11 @@ class Runner:
 
     @contextlib.contextmanager
     def _serve_ours(
-        self, name: str, env: Mapping[str, str], professional_ids: Sequence[str]
+        self,
+        name: str,
+        env: Mapping[str, str],
+        professional_ids: Sequence[str],
+        app: str = service.WSGI_APP,
     ) -> Iterator[tuple[RunningServer, list[str]]]:
         """Our service on a fresh port, told that address (``VERWIJSINDEX_BASE_URL``: its
         ``next`` links and its token issuer), with tokens minted for that same address and
@@ -194,7 +198,7 @@ class Runner:
         served = service.served_at(env, f"http://127.0.0.1:{port}")
         with gunicorn(
             name,
-            service.WSGI_APP,
+            app,
             self.settings,
             self.workdir,
             env=served,
@@ -209,10 +213,18 @@ class Runner:
 
     def ours(self) -> dict[str, Any]:
         """Our POST /api/v1/signals on a freshly migrated schema, two professionals alternating."""
-        keys = self.workdir / "keys-post"
+        return self._ours("ours", service.WSGI_APP)
+
+    def ours_noaudit(self) -> dict[str, Any]:
+        """The same with the audit append stubbed out (bench/without_audit.py): the cost of
+        auditing is the difference."""
+        return self._ours("ours-noaudit", "bench.without_audit:app")
+
+    def _ours(self, name: str, app: str) -> dict[str, Any]:
+        keys = self.workdir / f"keys-{name}"
         keys.mkdir()
         env, setup = self._service(keys)
-        with self._serve_ours("ours", env, setup.professional_ids) as (srv, tokens):
+        with self._serve_ours(name, env, setup.professional_ids, app) as (srv, tokens):
             before = db.activity(self.args.database_url)
             out = self.post_load(srv.base_url, (tokens[0], tokens[1]))
         out["db_per_request"] = self._db_per_request(before, out)
@@ -359,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
             "bare": runner.bare,
             "rawsql": runner.rawsql,
             "ours": runner.ours,
+            "ours-noaudit": runner.ours_noaudit,
             "matches": runner.matches,
         }
         try:
