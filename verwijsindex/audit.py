@@ -100,9 +100,18 @@ class AuditLog:
     ) -> None:
         if not entries:
             return
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
-        head = session.get(AuditHeadRow, HEAD_ID, populate_existing=True)
+        # Core statements on the session's connection: the ORM's bookkeeping buys nothing
+        # here, and this runs on every request. Two round trips on PostgreSQL: lock and read
+        # the head row; write the records and the new head in one statement.
+        connection = session.connection()
+        postgres = connection.dialect.name == "postgresql"
+        head = connection.execute(_HEAD_FOR_UPDATE).first()
+        if head is None:
+            # The very first append: there is no row to lock yet, so take a lock by number
+            # and look again (another writer may have just created the head).
+            if postgres:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
+            head = connection.execute(_HEAD_FOR_UPDATE).first()
         seq, prev = (head.seq, head.mac) if head else (0, GENESIS)
         context = request_context.get()
         rows = []
@@ -110,15 +119,18 @@ class AuditLog:
             seq += 1
             rows.append(self._row(seq, prev, entry, who, context, now))
             prev = str(rows[-1]["mac"])
-        session.execute(insert(AuditEventRow), rows)
         head_values = {"seq": seq, "mac": prev, "head_mac": self._head_mac(seq, prev)}
+        records = insert(AuditEventRow).values(rows)
         if head is None:
-            session.add(AuditHeadRow(id=HEAD_ID, **head_values))
+            connection.execute(records)
+            connection.execute(insert(AuditHeadRow).values(id=HEAD_ID, **head_values))
+            return
+        move_head = update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(**head_values)
+        if postgres:
+            connection.execute(move_head.add_cte(records.cte("new_records")))
         else:
-            session.execute(
-                update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(**head_values)
-            )
-        session.flush()
+            connection.execute(records)
+            connection.execute(move_head)
 
     def _row(
         self,
@@ -237,6 +249,11 @@ class AuditLog:
         ):
             return "its data subject was altered"
         return None
+
+
+_HEAD_FOR_UPDATE = (
+    select(AuditHeadRow.seq, AuditHeadRow.mac).where(AuditHeadRow.id == HEAD_ID).with_for_update()
+)
 
 
 def _rows_in_order(session: Session) -> Iterator[AuditEventRow]:

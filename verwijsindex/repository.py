@@ -189,10 +189,11 @@ class Repository:
     def add_signal(self, row: SignalRow, parents: Sequence[str]) -> None:
         """Core inserts (the hot path): the ORM's unit-of-work bookkeeping is not needed for
         a row that is written once and returned."""
+        connection = self.session.connection()
         values = {c.key: getattr(row, c.key) for c in SignalRow.__table__.columns}
-        self.session.execute(insert(SignalRow), [values])
+        connection.execute(insert(SignalRow).values(values))
         if parents:
-            self.session.execute(
+            connection.execute(
                 insert(SignalParentRow),
                 [{"signal_id": row.id, "parent_pseudonym": p} for p in parents],
             )
