@@ -36,6 +36,14 @@ class StoredMatch:
     # (signal id, professional id, signal created_at) of every active signal in the match
     members: tuple[tuple[uuid.UUID, uuid.UUID, datetime], ...]
 
+    def participants_since(self) -> list[tuple[uuid.UUID, datetime]]:
+        """Each participating professional once, since their first signal in the match
+        (in a family match one may follow several siblings), earliest first."""
+        since: dict[uuid.UUID, datetime] = {}
+        for _, professional_id, created_at in self.members:
+            since[professional_id] = min(created_at, since.get(professional_id, created_at))
+        return sorted(since.items(), key=lambda item: item[1])
+
 
 class SqlMatchStore:
     def __init__(self, session: Session, now: datetime) -> None:

@@ -34,16 +34,13 @@ def _to_matches(
     people = tx.repo.professionals(pid for m in stored for _, pid, _ in m.members)
     result = []
     for match in stored:
-        since: dict[uuid.UUID, datetime] = {}
-        for _, professional_id, created_at in match.members:
-            since[professional_id] = min(created_at, since.get(professional_id, created_at))
         participants = tuple(
             Participant(
                 professional=people[pid],
                 since=core.local_date(moment),
                 is_regisseur=pid == match.regisseur_id,
             )
-            for pid, moment in sorted(since.items(), key=lambda item: item[1])
+            for pid, moment in match.participants_since()
         )
         result.append(
             Match(

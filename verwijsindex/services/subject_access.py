@@ -139,18 +139,13 @@ def _reported_match(
     organisations: dict[uuid.UUID, Organisation],
     ours: set[uuid.UUID],
 ) -> ReportedMatch:
-    # A participant is a professional; one with several signals in the match (a family
-    # match) counts once, since their first.
-    since: dict[uuid.UUID, datetime] = {}
-    for _, professional_id, created_at in match.members:
-        since[professional_id] = min(created_at, since.get(professional_id, created_at))
     participants = tuple(
         ReportedParticipant(
             organisation=organisations[pid],
             since=core.local_date(moment),
             is_regisseur=pid == match.regisseur_id,
         )
-        for pid, moment in sorted(since.items(), key=lambda item: item[1])
+        for pid, moment in match.participants_since()
     )
     return ReportedMatch(
         id=match.id,
