@@ -1,0 +1,23 @@
+"""The session and field encryption every part of the repository shares."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from verwijsindex.crypto import KeyRing
+
+
+class RepositoryBase:
+    def __init__(self, session: Session, keys: KeyRing) -> None:
+        self.session = session
+        self._cipher = keys.cipher
+
+    # --- encryption helpers --------------------------------------------------------------
+
+    def _seal(self, table: str, row_id: uuid.UUID | str, column: str, value: str) -> bytes:
+        return self._cipher.encrypt(value, f"{table}:{row_id}:{column}")
+
+    def _open(self, table: str, row_id: uuid.UUID | str, column: str, blob: bytes) -> str:
+        return self._cipher.decrypt(blob, f"{table}:{row_id}:{column}")

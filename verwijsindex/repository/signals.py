@@ -1,0 +1,169 @@
+"""Signals: writing, reading own signals, their matches and history flag, the domain view."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, exists, insert, or_, select
+from sqlalchemy.orm import aliased
+
+from verwijsindex.domain import (
+    InformatieplichtView,
+    MatchRef,
+    MatchType,
+    PostponementReason,
+    Professional,
+    Signal,
+    SignalStatus,
+)
+from verwijsindex.models import (
+    IdempotencyKeyRow,
+    MatchRow,
+    MatchSignalRow,
+    SignalParentRow,
+    SignalRow,
+)
+from verwijsindex.repository.base import RepositoryBase
+
+
+class SignalQueries(RepositoryBase):
+    def add_signal(self, row: SignalRow, parents: Sequence[str]) -> None:
+        """Core inserts (the hot path): the ORM's unit-of-work bookkeeping is not needed for
+        a row that is written once and returned."""
+        connection = self.session.connection()
+        values = {c.key: getattr(row, c.key) for c in SignalRow.__table__.columns}
+        connection.execute(insert(SignalRow).values(values))
+        if parents:
+            connection.execute(
+                insert(SignalParentRow),
+                [{"signal_id": row.id, "parent_pseudonym": p} for p in parents],
+            )
+
+    def signal_row(self, signal_id: uuid.UUID, *, for_update: bool = False) -> SignalRow | None:
+        statement = select(SignalRow).where(SignalRow.id == signal_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return self.session.execute(statement).scalar_one_or_none()
+
+    def parents_of(self, signal_id: uuid.UUID) -> frozenset[str]:
+        return frozenset(
+            self.session.scalars(
+                select(SignalParentRow.parent_pseudonym).where(
+                    SignalParentRow.signal_id == signal_id
+                )
+            )
+        )
+
+    def any_signal_on(self, child: str) -> bool:
+        return (
+            self.session.scalar(
+                select(SignalRow.id).where(SignalRow.child_pseudonym == child).limit(1)
+            )
+            is not None
+        )
+
+    def erase_signal(self, signal_id: uuid.UUID) -> None:
+        """Remove the row, its parent pseudonyms, match links and any stored response that
+        described it (idempotency): deletion leaves nothing about the signal behind."""
+        self.session.execute(
+            delete(IdempotencyKeyRow).where(IdempotencyKeyRow.signal_id == signal_id)
+        )
+        self.session.execute(delete(MatchSignalRow).where(MatchSignalRow.signal_id == signal_id))
+        self.session.execute(delete(SignalParentRow).where(SignalParentRow.signal_id == signal_id))
+        self.session.execute(delete(SignalRow).where(SignalRow.id == signal_id))
+
+    def own_signal_rows(
+        self,
+        professional_id: uuid.UUID,
+        status: SignalStatus | None,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[SignalRow]:
+        """Newest first, keyset-paginated on (created_at, id)."""
+        statement = select(SignalRow).where(SignalRow.professional_id == professional_id)
+        if status is not None:
+            statement = statement.where(SignalRow.status == status.value)
+        if after is not None:
+            created_at, last_id = after
+            statement = statement.where(
+                or_(
+                    SignalRow.created_at < created_at,
+                    and_(SignalRow.created_at == created_at, SignalRow.id < last_id),
+                )
+            )
+        statement = statement.order_by(SignalRow.created_at.desc(), SignalRow.id.desc())
+        return list(self.session.scalars(statement.limit(limit)))
+
+    def match_refs(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[MatchRef]]:
+        wanted = set(signal_ids)
+        refs: dict[uuid.UUID, list[MatchRef]] = {i: [] for i in wanted}
+        if not wanted:
+            return refs
+        rows = self.session.execute(
+            select(MatchSignalRow.signal_id, MatchRow.id, MatchRow.type)
+            .join(MatchRow, MatchRow.id == MatchSignalRow.match_id)
+            .where(MatchSignalRow.signal_id.in_(wanted))
+            .order_by(MatchRow.type, MatchRow.created_at)
+        ).all()
+        for signal_id, match_id, match_type in rows:
+            refs[signal_id].append(MatchRef(match_id, MatchType(match_type)))
+        return refs
+
+    def with_history(self, rows: Iterable[SignalRow]) -> set[uuid.UUID]:
+        """Ids of those signals whose child has another, archived signal (any author)."""
+        ids = {r.id for r in rows}
+        if not ids:
+            return set()
+        other = aliased(SignalRow)
+        return set(
+            self.session.scalars(
+                select(SignalRow.id).where(
+                    SignalRow.id.in_(ids),
+                    exists().where(
+                        other.child_pseudonym == SignalRow.child_pseudonym,
+                        other.status == SignalStatus.ARCHIVED.value,
+                        other.id != SignalRow.id,
+                    ),
+                )
+            )
+        )
+
+    def to_signal(
+        self,
+        row: SignalRow,
+        author: Professional,
+        *,
+        history_available: bool,
+        matches: Sequence[MatchRef],
+        show_justification: bool,
+    ) -> Signal:
+        justification = None
+        if show_justification and row.postponement_justification_enc is not None:
+            justification = self._open(
+                "signals", row.id, "justification", row.postponement_justification_enc
+            )
+        return Signal(
+            id=row.id,
+            professional=author,
+            status=SignalStatus(row.status),
+            created_at=row.created_at,
+            active_until=row.active_until,
+            archived_until=row.archived_until,
+            informatieplicht=InformatieplichtView(
+                child_informed=row.child_informed,
+                parents_informed=row.parents_informed,
+                postponed=row.postponement_reason is not None,
+                review_on=row.review_on,
+                reason=(
+                    PostponementReason(row.postponement_reason) if row.postponement_reason else None
+                ),
+                justification=justification,
+            ),
+            history_available=history_available,
+            matches=tuple(matches),
+        )
+
+    def seal_justification(self, signal_id: uuid.UUID, justification: str) -> bytes:
+        return self._seal("signals", signal_id, "justification", justification)
