@@ -1,0 +1,9 @@
+"""The `verwijsindex` command (contract section 8), installed by `pip install -e .`.
+
+Commands live in modules by purpose; importing them attaches them to `main`.
+"""
+
+from verwijsindex.cli import admin, operations, setup
+from verwijsindex.cli.base import main
+
+__all__ = ["admin", "main", "operations", "setup"]
