@@ -14,6 +14,7 @@ from tests.conftest import (
     OTHER_PARENT_BSN,
     PARENT_BSN,
     SIBLING_BSN,
+    THIRD_PARENT_BSN,
     ApiClient,
     FakeClock,
     World,
@@ -157,8 +158,8 @@ def test_the_report_on_a_child_lists_active_and_archived_signals_and_both_matche
     assert family["type"] == "family"
     assert family["regisseur"] is None
     assert sorted(family["subjectSignalIds"]) == sorted([s.anna_signal, s.bert_signal])
+    # GGD C follows the sibling: the sibling's data, not this child's, so not in its report.
     assert sorted(p["organisation"] for p in family["participants"]) == [
-        "GGD C",
         "Jeugdteam B",
         "School A",
     ]
@@ -309,7 +310,7 @@ def test_the_printable_report_is_plain_dutch_html_without_a_bsn(
     assert "23 november 2026 om 10:33" in page  # generated at, in Dutch local time
     assert "@media print" in page
     assert "<script" not in page.lower() and "javascript:" not in page.lower()
-    for shown in ("School A", "Jeugdteam B", "Wijkteam D", "GGD C", "gearchiveerd"):
+    for shown in ("School A", "Jeugdteam B", "Wijkteam D", "gearchiveerd"):
         assert shown in page
     assert "Cliëntmatch" in page and "Gezinsmatch" in page
     assert "Maatschappelijke ondersteuning" in page
@@ -374,3 +375,23 @@ def test_a_postponed_informatieplicht_is_flagged_but_its_justification_is_not_sh
         page = report(officer, bsn, headers={"Accept": "text/html"}).get_data(as_text=True)
         assert "informeren uitgesteld" in page
         assert justification not in page
+
+
+def test_a_parents_report_leaves_out_who_follows_a_half_sibling_who_is_not_theirs(
+    world: World,
+) -> None:
+    """Child A has parents P1 and P2, child B parents P2 and P3: A and B are one family.
+    P1's report shows the family match, but not that a team follows B (not P1's child)."""
+    officer = world.professional("Petra Privacy", "Regio", "jeugdhulp", roles=("privacy_officer",))
+    anna = world.professional("Anna Jansen", "School A")
+    zora = world.professional("Zora Zwart", "Jeugdteam Z", "jeugdhulp")
+    anna.signal(CHILD_BSN, parents=[PARENT_BSN, OTHER_PARENT_BSN])
+    zora.signal(SIBLING_BSN, parents=[OTHER_PARENT_BSN, THIRD_PARENT_BSN])
+    for person, expected in (
+        (PARENT_BSN, ["School A"]),
+        (THIRD_PARENT_BSN, ["Jeugdteam Z"]),
+        (OTHER_PARENT_BSN, ["Jeugdteam Z", "School A"]),
+    ):
+        matches = report_json(officer, person)["matches"]
+        assert [m["type"] for m in matches] == ["family"], person
+        assert sorted(p["organisation"] for p in matches[0]["participants"]) == expected, person

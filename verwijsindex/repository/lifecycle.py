@@ -60,6 +60,18 @@ class LifecycleQueries(RepositoryBase):
         ).all()
         return [(s, Organisation(o.id, o.name, Sector(o.sector))) for s, o in rows]
 
+    def children_of_signals(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """Each signal's child pseudonym (which child a match member is about)."""
+        wanted = set(signal_ids)
+        if not wanted:
+            return {}
+        return {
+            signal_id: child
+            for signal_id, child in self.session.execute(
+                select(SignalRow.id, SignalRow.child_pseudonym).where(SignalRow.id.in_(wanted))
+            )
+        }
+
     def organisations_of(
         self, professional_ids: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, Organisation]:

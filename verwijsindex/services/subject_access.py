@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from verwijsindex.audit import AuditEntry
@@ -95,6 +95,7 @@ def subject_access_report(core: Core, actor: Actor, bsn: Bsn) -> SubjectAccessRe
         entry = AuditEntry(ACTION, "subject_access_request", report_id, person)
         raise Refusal(refused, entry) from None
     with core.transaction(write=True, actor=actor) as tx:
+        about = tx.repo.signals_about_person(person)
         signals = tuple(
             ReportedSignal(
                 id=row.id,
@@ -108,20 +109,34 @@ def subject_access_report(core: Core, actor: Actor, bsn: Bsn) -> SubjectAccessRe
                 informing_postponed=row.postponement_reason is not None,
                 birth_date=row.child_birth_date if row.child_pseudonym == person else None,
             )
-            for row, organisation in tx.repo.signals_about_person(person)
+            for row, organisation in about
         )
         signal_ids = [s.id for s in signals]
-        matches = _matches_of(core, tx, signal_ids)
+        # The person as child, or the children the person is a named parent of.
+        own_children = {row.child_pseudonym for row, _ in about}
+        matches = _matches_of(core, tx, signal_ids, own_children)
         tx.record(AuditEntry(ACTION, "subject_access_request", report_id, person, signal_ids))
         tx.commit()
     return SubjectAccessReport(report_id, tx.now, signals, matches)
 
 
 def _matches_of(
-    core: Core, tx: Transaction, signal_ids: list[uuid.UUID]
+    core: Core, tx: Transaction, signal_ids: list[uuid.UUID], own_children: set[str]
 ) -> tuple[ReportedMatch, ...]:
+    """The matches of these signals, each showing only the participants involved with the
+    person or the person's own children.
+
+    A family match can reach a half-sibling through another parent: that the half-sibling
+    has a youth-care team is the half-sibling's data, not this person's, and a report is
+    handed to the person.
+    """
     refs = tx.repo.match_refs(signal_ids)
-    stored = tx.matches.stored_matches({ref.id for found in refs.values() for ref in found})
+    found = tx.matches.stored_matches({ref.id for found in refs.values() for ref in found})
+    child_of = tx.repo.children_of_signals(s for m in found for s, _, _ in m.members)
+    stored = [
+        replace(m, members=tuple(x for x in m.members if child_of.get(x[0]) in own_children))
+        for m in found
+    ]
     people: set[uuid.UUID] = set()
     for match in stored:
         people.update(pid for _, pid, _ in match.members)
@@ -153,5 +168,10 @@ def _reported_match(
         created_at=match.created_at,
         subject_signal_ids=tuple(s for s, _, _ in match.members if s in ours),
         participants=participants,
-        regisseur=organisations.get(match.regisseur_id) if match.regisseur_id else None,
+        regisseur=(
+            organisations[match.regisseur_id]
+            if match.regisseur_id is not None
+            and any(pid == match.regisseur_id for _, pid, _ in match.members)
+            else None
+        ),
     )
