@@ -257,5 +257,16 @@ class World:
 
 
 @pytest.fixture
+def env(app: Flask, backend: str, keys_dir: Path) -> dict[str, str]:
+    """The CLI's environment, pointing at the (emptied) test database and keys."""
+    return {
+        "VERWIJSINDEX_DATABASE_URL": backend,
+        "VERWIJSINDEX_KEYS_DIR": str(keys_dir),
+        "VERWIJSINDEX_BASE_URL": "",
+        "VERWIJSINDEX_SMTP_URL": "",
+    }
+
+
+@pytest.fixture
 def world(core: Core, client: FlaskClient) -> World:
     return World(core, client)

@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect
 
@@ -30,17 +29,6 @@ from verwijsindex.cli import main
 from verwijsindex.models import Base
 
 KEY_FILES = {"pseudonym.key", "aead.key", "jwt-signing.pem", "audit.key"}
-
-
-@pytest.fixture
-def env(app: Flask, backend: str, keys_dir: Path) -> dict[str, str]:
-    """The CLI's environment, pointing at the (emptied) test database and keys."""
-    return {
-        "VERWIJSINDEX_DATABASE_URL": backend,
-        "VERWIJSINDEX_KEYS_DIR": str(keys_dir),
-        "VERWIJSINDEX_BASE_URL": "",
-        "VERWIJSINDEX_SMTP_URL": "",
-    }
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:

@@ -6,11 +6,9 @@ registered through the API with the test clock set years back.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from click.testing import Result
-from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import CHILD_BSN, SIBLING_BSN, FakeClock, World
@@ -19,17 +17,6 @@ from verwijsindex.models import AuditEventRow, SignalRow
 from verwijsindex.services import Core
 
 INVALID_BSN = "123456789"  # nine digits failing the elfproef
-
-
-@pytest.fixture
-def env(app: Flask, backend: str, keys_dir: Path) -> dict[str, str]:
-    """The CLI's environment, pointing at the (emptied) test database and keys."""
-    return {
-        "VERWIJSINDEX_DATABASE_URL": backend,
-        "VERWIJSINDEX_KEYS_DIR": str(keys_dir),
-        "VERWIJSINDEX_BASE_URL": "",
-        "VERWIJSINDEX_SMTP_URL": "",
-    }
 
 
 def statuses(core: Core) -> dict[str, str]:
