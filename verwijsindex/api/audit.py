@@ -7,9 +7,8 @@ from typing import Any
 from flask.views import MethodView
 
 from verwijsindex.api.blueprint import Blueprint
-from verwijsindex.api.context import actor, core, page_url
+from verwijsindex.api.context import actor, bad_cursor, core, page_url
 from verwijsindex.api.schemas import AuditEventPageSchema, AuditQuerySchema
-from verwijsindex.domain import InvalidInput, Problem
 from verwijsindex.services.audit_log import AuditQuery, search_audit_events
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", description="Audit log")
@@ -29,9 +28,7 @@ class AuditEvents(MethodView):
             try:
                 before = int(query["cursor"])
             except ValueError:
-                raise InvalidInput(
-                    [Problem("cursor", "Not a cursor this service gave out.")]
-                ) from None
+                raise bad_cursor() from None
         page = search_audit_events(
             core(),
             actor(),

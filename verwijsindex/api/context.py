@@ -6,11 +6,12 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, g, request
 
-from verwijsindex.domain import Unauthenticated
+from verwijsindex.domain import InvalidInput, Problem, Unauthenticated
 from verwijsindex.services import Actor, Core
 from verwijsindex.services.auth import authenticate
 
@@ -57,6 +58,20 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return parsed, uuid.UUID(key)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadCursor("cursor") from None
+
+
+def bad_cursor() -> InvalidInput:
+    return InvalidInput([Problem("cursor", "Not a cursor this service gave out.")])
+
+
+def cursor_key(query: dict[str, Any]) -> tuple[datetime, uuid.UUID] | None:
+    """The page key from a list query's `cursor`, or None for the first page."""
+    if "cursor" not in query:
+        return None
+    try:
+        return decode_cursor(query["cursor"])
+    except BadCursor:
+        raise bad_cursor() from None
 
 
 def next_url(path: str, key: tuple[datetime, uuid.UUID] | None, **query: object) -> str | None:

@@ -8,14 +8,13 @@ from typing import Any
 from flask.views import MethodView
 
 from verwijsindex.api.blueprint import Blueprint
-from verwijsindex.api.context import actor, core, next_url
+from verwijsindex.api.context import actor, core, cursor_key, next_url
 from verwijsindex.api.schemas import (
     MatchOutSchema,
     MatchPageSchema,
     PageQuerySchema,
     RegisseurInSchema,
 )
-from verwijsindex.api.signals import cursor_key
 from verwijsindex.domain import Match
 from verwijsindex.services import matches as match_service
 

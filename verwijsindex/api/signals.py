@@ -11,7 +11,7 @@ from flask import Response, request
 from flask.views import MethodView
 
 from verwijsindex.api.blueprint import Blueprint
-from verwijsindex.api.context import BadCursor, actor, core, decode_cursor, next_url
+from verwijsindex.api.context import actor, core, cursor_key, next_url
 from verwijsindex.api.schemas import (
     CloseQuerySchema,
     SignalInSchema,
@@ -36,15 +36,6 @@ IDEMPOTENCY_KEY_PARAMETER = {
     "original response instead of registering again.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
-
-
-def cursor_key(query: dict[str, Any]) -> Any:
-    if "cursor" not in query:
-        return None
-    try:
-        return decode_cursor(query["cursor"])
-    except BadCursor:
-        raise InvalidInput([Problem("cursor", "Not a cursor this service gave out.")]) from None
 
 
 @blp.route("")
