@@ -11,61 +11,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     Uuid,
     text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-PSEUDONYM_LENGTH = 64
-
-# Stable constraint names so Alembic migrations are the same on every database.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on both databases (SQLite would return naive ones)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given where UTC is required")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+from verwijsindex.models.base import PSEUDONYM_LENGTH, Base, UtcDateTime
 
 
 class OrganisationRow(Base):
@@ -126,6 +89,8 @@ class SignalRow(Base):
         Index("ix_signals_status_active_until", "status", "active_until"),
         Index("ix_signals_archived_until", "archived_until"),
         Index("ix_signals_child_birth_date", "child_birth_date"),
+        # Informatieplicht reminders: open postponements by review date.
+        Index("ix_signals_review_on", "review_on"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -142,6 +107,9 @@ class SignalRow(Base):
     postponement_reason: Mapped[str | None] = mapped_column(String(40))
     postponement_justification_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     review_on: Mapped[date | None] = mapped_column(Date)
+    # The `review_on` its author was last reminded of, so a passed review date is
+    # reminded of once, and a new review date (after a PATCH) once again.
+    review_reminded_for: Mapped[date | None] = mapped_column(Date)
     close_reason: Mapped[str | None] = mapped_column(String(20))
 
 
@@ -190,6 +158,8 @@ class MatchSignalRow(Base):
     signal_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("signals.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # When the signal joined the match: a participant's follow-up period starts here.
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class AuditEventRow(Base):

@@ -1,0 +1,39 @@
+"""SQLAlchemy 2 tables: the index itself (`core`) and notifications (`notifications`)."""
+
+from verwijsindex.models.base import PSEUDONYM_LENGTH, Base, UtcDateTime
+from verwijsindex.models.core import (
+    AuditEventRow,
+    AuditHeadRow,
+    IdempotencyKeyRow,
+    MatchRow,
+    MatchSignalRow,
+    OrganisationRow,
+    ProfessionalRow,
+    SignalParentRow,
+    SignalRow,
+    SystemClientRow,
+)
+from verwijsindex.models.notifications import (
+    FollowUpRow,
+    OutboxRow,
+    WebhookSubscriptionRow,
+)
+
+__all__ = [
+    "PSEUDONYM_LENGTH",
+    "AuditEventRow",
+    "AuditHeadRow",
+    "Base",
+    "FollowUpRow",
+    "IdempotencyKeyRow",
+    "MatchRow",
+    "MatchSignalRow",
+    "OrganisationRow",
+    "OutboxRow",
+    "ProfessionalRow",
+    "SignalParentRow",
+    "SignalRow",
+    "SystemClientRow",
+    "UtcDateTime",
+    "WebhookSubscriptionRow",
+]
