@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from verwijsindex.notify.smtp import parse_smtp_url
+
 DEFAULT_DATABASE_URL = "sqlite:///instance/verwijsindex.db"
 DEFAULT_BASE_URL = "http://localhost:8080"
 MAX_TOKEN_LIFETIME_SECONDS = 3600  # NL GOV OAuth profile: access tokens live at most an hour
@@ -28,6 +30,22 @@ class Settings:
     smtp_url: str | None = None
     base_url: str = DEFAULT_BASE_URL
     token_lifetime_seconds: int = MAX_TOKEN_LIFETIME_SECONDS
+    # `development` allows webhook receivers on http://localhost; production wants https
+    # to a public address.
+    environment: str = "production"
+    mail_from: str | None = None
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def sender_address(self) -> str:
+        """The From of our mails: VERWIJSINDEX_MAIL_FROM, or noreply@ the public host."""
+        if self.mail_from:
+            return self.mail_from
+        host = urlsplit(self.base_url).hostname or "localhost"
+        return f"Verwijsindex <noreply@{host}>"
 
     @property
     def issuer(self) -> str:
@@ -42,6 +60,8 @@ class Settings:
             keys_dir=Path(env.get("VERWIJSINDEX_KEYS_DIR") or "keys"),
             smtp_url=env.get("VERWIJSINDEX_SMTP_URL") or None,
             base_url=env.get("VERWIJSINDEX_BASE_URL") or DEFAULT_BASE_URL,
+            environment=env.get("VERWIJSINDEX_ENVIRONMENT") or "production",
+            mail_from=env.get("VERWIJSINDEX_MAIL_FROM") or None,
         )
         settings.check()
         return settings
@@ -56,5 +76,12 @@ class Settings:
         base = urlsplit(self.base_url)
         if base.scheme not in ("http", "https") or not base.netloc:
             raise ConfigError("VERWIJSINDEX_BASE_URL must be an absolute http(s) URL")
+        if self.environment not in ("production", "development"):
+            raise ConfigError("VERWIJSINDEX_ENVIRONMENT must be production or development")
+        if self.smtp_url is not None:
+            try:
+                parse_smtp_url(self.smtp_url)
+            except ValueError as error:
+                raise ConfigError(f"VERWIJSINDEX_SMTP_URL: {error}") from None
         if not 60 <= self.token_lifetime_seconds <= MAX_TOKEN_LIFETIME_SECONDS:
             raise ConfigError("token lifetime must be between 60 and 3600 seconds")

@@ -336,6 +336,7 @@ class Participant:
     professional: Professional
     since: date
     is_regisseur: bool
+    followed_up_at: datetime | None = None  # when they marked the match as followed up
 
 
 @dataclass(frozen=True, slots=True)

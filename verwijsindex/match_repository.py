@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from verwijsindex.domain import MatchType, SignalStatus
+from verwijsindex.events import MatchChanged
 from verwijsindex.matching import MatchState, SignalFacts, Surroundings
 from verwijsindex.matching.rules import MatchPlan
 from verwijsindex.models import MatchRow, MatchSignalRow, SignalParentRow, SignalRow
@@ -50,6 +51,25 @@ class SqlMatchStore:
         self.session = session
         self._now = now
         self._postgres = session.get_bind().dialect.name == "postgresql"
+        # Each match's signals as first read in this transaction, and how it changed since:
+        # what notifications are made of.
+        self._first_seen: dict[uuid.UUID, frozenset[uuid.UUID]] = {}
+        self._changed: dict[uuid.UUID, MatchChanged] = {}
+
+    def changes(self) -> list[MatchChanged]:
+        """Every match whose signals changed in this transaction, as before and after it."""
+        return [c for c in self._changed.values() if c.before != c.after]
+
+    def _note(
+        self,
+        match_id: uuid.UUID,
+        match_type: MatchType,
+        before: frozenset[uuid.UUID],
+        after: frozenset[uuid.UUID],
+    ) -> None:
+        earlier = self._changed.get(match_id)
+        first = earlier.before if earlier is not None else before
+        self._changed[match_id] = MatchChanged(match_id, match_type, first, after)
 
     # --- MatchStore ------------------------------------------------------------------------
 
@@ -127,6 +147,8 @@ class SqlMatchStore:
         for match_id, kind, created_at, regisseur_id, signal_id in rows:
             heads[match_id] = (kind, created_at, regisseur_id)
             links[match_id].add(signal_id)
+        for match_id, signals in links.items():
+            self._first_seen.setdefault(match_id, frozenset(signals))
         return [
             MatchState(i, MatchType(k), c, frozenset(links[i]), r) for i, (k, c, r) in heads.items()
         ]
@@ -137,8 +159,11 @@ class SqlMatchStore:
         after: list[MatchState] = []
         if plan.delete:
             self.session.execute(delete(MatchRow).where(MatchRow.id.in_(plan.delete)))
+            for gone in plan.delete:
+                self._note(gone, match_type, self._first_seen.get(gone, frozenset()), frozenset())
         for keep in plan.keep:
             current = self._signal_ids_of(keep.match_id)
+            self._note(keep.match_id, match_type, frozenset(current), keep.signal_ids)
             if current != keep.signal_ids:
                 if current - keep.signal_ids:
                     self.session.execute(
@@ -169,6 +194,7 @@ class SqlMatchStore:
                 )
             )
             self._link(match_id, create.signal_ids)
+            self._note(match_id, match_type, frozenset(), create.signal_ids)
             after.append(MatchState(match_id, match_type, self._now, create.signal_ids, None))
         return after
 
@@ -180,7 +206,7 @@ class SqlMatchStore:
         )
 
     def _link(self, match_id: uuid.UUID, signal_ids: Iterable[uuid.UUID]) -> None:
-        rows = [{"match_id": match_id, "signal_id": s} for s in signal_ids]
+        rows = [{"match_id": match_id, "signal_id": s, "linked_at": self._now} for s in signal_ids]
         if rows:
             self.session.execute(insert(MatchSignalRow), rows)
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
 
-from verwijsindex.api import audit, matches, privacy, problems, signals, system
+from verwijsindex.api import audit, matches, privacy, problems, signals, system, webhooks
 from verwijsindex.api.openapi import PREFIX, build_document
 from verwijsindex.api.problems import problem
 from verwijsindex.api.schemas import ProblemSchema
@@ -72,7 +72,7 @@ def init_app(app: Flask) -> None:
     )
     api = Api(app)
     api.spec.components.schema("Problem", schema=ProblemSchema)
-    for module in (system, signals, matches, privacy, audit):
+    for module in (system, signals, matches, privacy, audit, webhooks):
         api.register_blueprint(module.blp)
     problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's
     app.before_request(_set_request_context)

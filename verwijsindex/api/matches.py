@@ -54,3 +54,20 @@ class Regisseur(MethodView):
     def delete(self, match_id: uuid.UUID) -> None:
         """The regisseur steps down."""
         match_service.step_down(core(), actor(), match_id)
+
+
+@blp.route("/<uuid:match_id>/follow-up")
+class FollowUp(MethodView):
+    @blp.response(200, MatchOutSchema)
+    def put(self, match_id: uuid.UUID) -> Match:
+        """Mark the match as followed up by the acting participant (idempotent).
+
+        Participants who have not done so within 10 working days get one reminder by
+        e-mail; every participant sees each other's `followedUpAt`.
+        """
+        return match_service.set_follow_up(core(), actor(), match_id, done=True)
+
+    @blp.response(204)
+    def delete(self, match_id: uuid.UUID) -> None:
+        """Undo marking the match as followed up."""
+        match_service.set_follow_up(core(), actor(), match_id, done=False)

@@ -19,6 +19,8 @@ from verwijsindex.version import API_VERSION
 
 PREFIX = "/api/v1"
 PUBLIC_PATHS = {"/health", "/oauth/token"}
+# Paths where a system client acts for itself: a system token, no X-Professional-Id.
+SYSTEM_PATH_PREFIX = "/webhook-subscriptions"
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _DESCRIPTIONS = {
     400: "Invalid input: every problem is listed in `invalidParams`",
@@ -133,7 +135,9 @@ def _conform_operation(path: str, method: str, operation: dict[str, Any]) -> Non
     for status in _error_statuses(path, method, operation):
         responses[str(status)] = _problem_response(status)
     operation["responses"] = responses
-    if path not in PUBLIC_PATHS:
+    if path.startswith(SYSTEM_PATH_PREFIX):
+        operation["security"] = [{"bearerAuth": []}]
+    elif path not in PUBLIC_PATHS:
         operation["security"] = [{"bearerAuth": []}]
         operation.setdefault("parameters", []).append(
             {"$ref": "#/components/parameters/ProfessionalId"}

@@ -230,6 +230,11 @@ class ParticipantSchema(Schema):
     email = fields.Function(lambda p: p.professional.email)
     since = fields.Date()
     is_regisseur = fields.Boolean(data_key="isRegisseur")
+    followed_up_at = fields.DateTime(
+        data_key="followedUpAt",
+        allow_none=True,
+        metadata={"description": "When this participant marked the match as followed up."},
+    )
 
 
 class MatchOutSchema(Schema):

@@ -58,7 +58,8 @@ PROGRESS_EVERY_SECONDS = 2.0
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def maintenance(as_json: bool) -> None:
-    """Archive, delete and forget what is due (contract section 6); safe to repeat.
+    """Archive, delete and forget what is due (contract section 6), and queue the reminders
+    that are due (follow-up, informatieplicht review); safe to repeat.
 
     Run it daily (cron, a systemd timer). Two runs at once are safe: they share the work.
     Long runs report progress on stderr.
@@ -88,6 +89,9 @@ def maintenance(as_json: bool) -> None:
         click.echo(f"deleted {report.deleted_at_23} signals (child turned 23)")
         click.echo(f"forgot {report.children_forgotten} children in the audit log")
         click.echo(f"purged {report.idempotency_keys_purged} expired idempotency keys")
+        click.echo(f"reminded {report.follow_up_reminders} participants to follow up a match")
+        click.echo(f"reminded {report.review_reminders} authors of a passed review date")
+        click.echo(f"purged {report.notifications_purged} finished notifications")
 
     emit(
         as_json,
@@ -98,6 +102,9 @@ def maintenance(as_json: bool) -> None:
             "deletedAt23": report.deleted_at_23,
             "childrenForgotten": report.children_forgotten,
             "idempotencyKeysPurged": report.idempotency_keys_purged,
+            "followUpReminders": report.follow_up_reminders,
+            "reviewReminders": report.review_reminders,
+            "notificationsPurged": report.notifications_purged,
         },
         plain,
     )

@@ -45,8 +45,17 @@ def db_upgrade() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="gunicorn workers [2 × cores + 1]")
-def serve(demo: bool, host: str, port: int, workers: int | None) -> None:
-    """Create keys and migrate on first run, then serve with gunicorn."""
+@click.option(
+    "--worker/--no-worker",
+    "with_worker",
+    default=True,
+    show_default=True,
+    help="Also run one outbox worker (e-mail, webhooks); use --no-worker when running "
+    "`verwijsindex worker` processes separately.",
+)
+def serve(demo: bool, host: str, port: int, workers: int | None, with_worker: bool) -> None:
+    """Create keys and migrate on first run, then serve with gunicorn (and deliver
+    notifications with one outbox worker, unless --no-worker)."""
     try:
         settings = Settings.from_env()
     except ConfigError as error:
@@ -74,6 +83,7 @@ def serve(demo: bool, host: str, port: int, workers: int | None) -> None:
             str(worker_count),
             "--access-logfile",
             "-",
+            *(["--config", "python:verwijsindex.gunicorn_hooks"] if with_worker else []),
             "verwijsindex.wsgi:app",
         ],
     )

@@ -4,13 +4,41 @@ Split by subject into mixins over one base (session, field encryption), so every
 case keeps a single `tx.repo`.
 """
 
+from verwijsindex.repository.follow_up import FollowUpQueries, Participation
 from verwijsindex.repository.lifecycle import LifecycleQueries
+from verwijsindex.repository.outbox import (
+    Delivery,
+    DeliveryRecord,
+    FanOutQueries,
+    OutboxQueries,
+    Outgoing,
+)
 from verwijsindex.repository.people import PeopleQueries, SystemClient
 from verwijsindex.repository.records import RecordQueries, StoredResponse
 from verwijsindex.repository.signals import SignalQueries
+from verwijsindex.repository.webhooks import Subscriber, WebhookQueries, WebhookSubscription
 
-__all__ = ["Repository", "StoredResponse", "SystemClient"]
+__all__ = [
+    "Delivery",
+    "DeliveryRecord",
+    "Outgoing",
+    "Participation",
+    "Repository",
+    "StoredResponse",
+    "Subscriber",
+    "SystemClient",
+    "WebhookSubscription",
+]
 
 
-class Repository(PeopleQueries, SignalQueries, RecordQueries, LifecycleQueries):
+class Repository(
+    PeopleQueries,
+    SignalQueries,
+    RecordQueries,
+    LifecycleQueries,
+    OutboxQueries,
+    FanOutQueries,
+    WebhookQueries,
+    FollowUpQueries,
+):
     """Everything a use case reads or writes, bound to its session."""

@@ -6,7 +6,8 @@ import hmac
 import uuid
 from dataclasses import dataclass
 
-from verwijsindex.domain import Unauthenticated
+from verwijsindex.audit import Who
+from verwijsindex.domain import Forbidden, Unauthenticated
 from verwijsindex.services.admin import hash_client_secret
 from verwijsindex.services.core import Actor, Core
 from verwijsindex.tokens import PERSONAL_AZP, InvalidToken, TokenClaims
@@ -87,3 +88,30 @@ def _resolve(core: Core, claims: TokenClaims, professional_header: str | None) -
         ):
             raise Unauthenticated(_NO_ACTOR)
         return Actor(professional, client_id=client.id)
+
+
+@dataclass(frozen=True, slots=True)
+class SystemCaller:
+    """A system client acting for itself, not for a professional (e.g. its webhooks)."""
+
+    client_id: uuid.UUID
+    organisation_id: uuid.UUID
+
+    @property
+    def who(self) -> Who:
+        return Who(None, self.client_id, ("system",))
+
+
+def authenticate_system(core: Core, bearer: str) -> SystemCaller:
+    """The system client behind a client-credentials token; personal tokens are refused."""
+    try:
+        claims = core.auth_cache.claims(core.tokens, bearer, core.now())
+    except InvalidToken as error:
+        raise Unauthenticated(str(error)) from None
+    if claims.kind != "system":
+        raise Forbidden("Only a system client (client-credentials token) can do this.")
+    with core.transaction(write=False) as tx:
+        client = tx.repo.system_client(claims.subject)
+    if client is None or client.revoked:
+        raise Unauthenticated("The system client has been revoked.")
+    return SystemCaller(client.id, client.organisation_id)

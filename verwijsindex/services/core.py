@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import cachetools
@@ -17,9 +18,11 @@ from verwijsindex.config import Settings
 from verwijsindex.crypto import KeyRing
 from verwijsindex.db import Database, UnitOfWork
 from verwijsindex.domain import Forbidden, Professional, Role
+from verwijsindex.events import Event
 from verwijsindex.match_repository import SqlMatchStore
 from verwijsindex.pseudonym import Pseudonymiser
 from verwijsindex.repository import Repository
+from verwijsindex.services.notifications import stage_notifications
 from verwijsindex.tokens import TokenAuthority, TokenClaims
 
 # Ages, birthdays and review dates are Dutch calendar days, not UTC ones.
@@ -30,6 +33,13 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+class Acting(Protocol):
+    """Whoever a transaction acts for, as the audit log names them."""
+
+    @property
+    def who(self) -> Who: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +109,8 @@ class Transaction:
 
     Audit entries recorded here are appended to the audit chain as the last step before
     commit, in the same transaction: no action without its record, no record without it.
+    Events emitted here, and the match changes the match store saw, become outbox rows in
+    the same transaction too (`stage_notifications`).
     """
 
     uow: UnitOfWork
@@ -108,11 +120,17 @@ class Transaction:
     audit_log: AuditLog
     who: Who | None = None
     entries: list[AuditEntry] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     def record(self, entry: AuditEntry) -> None:
         self.entries.append(entry)
 
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
     def commit(self) -> None:
+        stage_notifications(self)
+        self.events.clear()
         self.audit_log.append(self.uow.session, self.entries, self.who, self.now)
         self.entries.clear()
         self.uow.commit()
@@ -145,7 +163,7 @@ class Core:
         return datetime.combine(day, time(0), tzinfo=LOCAL_TIME).astimezone(UTC)
 
     @contextmanager
-    def transaction(self, *, write: bool, actor: Actor | None = None) -> Iterator[Transaction]:
+    def transaction(self, *, write: bool, actor: Acting | None = None) -> Iterator[Transaction]:
         now = self.now()
         with self.database.unit_of_work(write=write) as uow:
             yield Transaction(
@@ -157,7 +175,7 @@ class Core:
                 who=actor.who if actor else None,
             )
 
-    def record_denied(self, actor: Actor | None, entry: AuditEntry) -> None:
+    def record_denied(self, actor: Acting | None, entry: AuditEntry) -> None:
         """Audit a refused access in a transaction of its own: the use case's own
         transaction is rolled back with the error, and the refusal must still be on record."""
         denied = AuditEntry(

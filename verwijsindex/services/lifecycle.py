@@ -2,7 +2,8 @@
 
 `run_maintenance` makes the stored data agree with the calendar: active signals past their
 two years are archived (and leave their matches), archived ones past their five years are
-deleted, and everything about a child who has turned 23 is deleted. `report_death` deletes
+deleted, and everything about a child who has turned 23 is deleted. It then sends the
+reminders that are due (`services.reminders`). `report_death` deletes
 everything about one child at once.
 
 Sweeps work in small batches, one short transaction each (retried as a whole after a
@@ -27,12 +28,16 @@ from verwijsindex import domain
 from verwijsindex.audit import AuditEntry
 from verwijsindex.db import with_retries
 from verwijsindex.domain import Bsn, SignalStatus
+from verwijsindex.events import SignalArchived
 from verwijsindex.matching import refresh_matches_around
 from verwijsindex.models import SignalRow
 from verwijsindex.repository import Repository
 from verwijsindex.services.core import Core, Transaction
+from verwijsindex.services.reminders import send_reminders
 
 BATCH_SIZE = 500
+# Finished notifications stay visible (e.g. to a webhook subscriber) this long.
+NOTIFICATIONS_KEPT = timedelta(days=30)
 
 ACTIVE = SignalStatus.ACTIVE.value
 
@@ -46,6 +51,9 @@ class MaintenanceReport:
     deleted_at_23: int = 0  # the child turned 23, whatever the signal's status
     children_forgotten: int = 0  # nothing left about them: pseudonym blanked in the audit log
     idempotency_keys_purged: int = 0  # stored responses past their 24 hours
+    follow_up_reminders: int = 0  # participants reminded to follow up a match
+    review_reminders: int = 0  # authors reminded of a passed postponement review date
+    notifications_purged: int = 0  # delivered or failed notifications past their 30 days
 
     @property
     def deleted(self) -> int:
@@ -112,7 +120,12 @@ def run_maintenance(
         _tell(progress, report)
     with core.transaction(write=True) as tx:
         report.idempotency_keys_purged = tx.repo.purge_expired_idempotency_keys(now)
+        report.notifications_purged = tx.repo.purge_finished_notifications(now - NOTIFICATIONS_KEPT)
         tx.commit()
+    reminders = send_reminders(core, batch_size=batch_size)
+    report.follow_up_reminders = reminders.follow_up
+    report.review_reminders = reminders.review
+    _tell(progress, report)
     return report
 
 
@@ -178,6 +191,7 @@ def _archive(
         row.archived_until = domain.archived_until(row.active_until, turns_23_at)
         tx.uow.session.flush()
         refresh_matches_around(tx.matches, row.id, row.child_pseudonym, parents[row.id])
+        tx.emit(SignalArchived(row.id, row.professional_id))
         tx.record(
             AuditEntry(
                 "signal:expire",

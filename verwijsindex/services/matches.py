@@ -17,6 +17,7 @@ from verwijsindex.domain import (
     Problem,
     Role,
 )
+from verwijsindex.events import RegisseurDesignated, RegisseurSteppedDown
 from verwijsindex.match_repository import StoredMatch
 from verwijsindex.services.core import Actor, Core, Transaction
 from verwijsindex.services.refusals import Refusal, records_refusals
@@ -32,6 +33,7 @@ def _to_matches(
     core: Core, tx: Transaction, actor: Actor, stored: list[StoredMatch]
 ) -> list[Match]:
     people = tx.repo.professionals(pid for m in stored for _, pid, _ in m.members)
+    followed_up = tx.repo.followed_up(m.id for m in stored)
     result = []
     for match in stored:
         participants = tuple(
@@ -39,6 +41,7 @@ def _to_matches(
                 professional=people[pid],
                 since=core.local_date(moment),
                 is_regisseur=pid == match.regisseur_id,
+                followed_up_at=followed_up.get((match.id, pid)),
             )
             for pid, moment in match.participants_since()
         )
@@ -106,7 +109,9 @@ def designate_regisseur(
                         )
                     ]
                 )
-            tx.matches.set_regisseur(match_id, professional_id)
+            if match.regisseur_id != professional_id:  # a repeated PUT announces nothing new
+                tx.matches.set_regisseur(match_id, professional_id)
+                tx.emit(RegisseurDesignated(match_id, professional_id))
             result = _to_matches(core, tx, actor, tx.matches.stored_matches([match_id]))[0]
             tx.record(
                 AuditEntry("match:designate-regisseur", "match", match_id, None, [professional_id])
@@ -131,7 +136,32 @@ def step_down(core: Core, actor: Actor, match_id: uuid.UUID) -> None:
                     AuditEntry("match:step-down", "match", match_id),
                 )
             tx.matches.set_regisseur(match_id, None)
+            tx.emit(RegisseurSteppedDown(match_id, actor.id))
             tx.record(AuditEntry("match:step-down", "match", match_id))
             tx.commit()
 
     with_retries(attempt)
+
+
+@records_refusals
+def set_follow_up(core: Core, actor: Actor, match_id: uuid.UUID, *, done: bool) -> Match:
+    """Mark (or unmark) the match as followed up by the acting participant.
+
+    Idempotent: marking again keeps the first moment. A participant who marked it gets
+    no reminder; every participant sees who has and who has not followed up.
+    """
+    actor.require(Role.PROFESSIONAL)
+    action = "match:follow-up" if done else "match:follow-up-undo"
+
+    def attempt() -> Match:
+        with core.transaction(write=True, actor=actor) as tx:
+            _participating(tx, actor, match_id, action)
+            already = tx.repo.followed_up([match_id]).get((match_id, actor.id))
+            if done != (already is not None):
+                tx.repo.set_followed_up(match_id, actor.id, tx.now if done else None)
+            match = _to_matches(core, tx, actor, tx.matches.stored_matches([match_id]))[0]
+            tx.record(AuditEntry(action, "match", match_id))
+            tx.commit()
+            return match
+
+    return with_retries(attempt)

@@ -13,10 +13,11 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from verwijsindex.audit import AuditEntry
 from verwijsindex.domain import DomainError
-from verwijsindex.services.core import Actor, Core
+from verwijsindex.services.core import Acting, Core
 
 P = ParamSpec("P")
 R = TypeVar("R")
+A = TypeVar("A", bound=Acting)
 
 
 class Refusal(Exception):
@@ -27,9 +28,9 @@ class Refusal(Exception):
 
 
 def records_refusals(
-    use_case: Callable[Concatenate[Core, Actor, P], R],
-) -> Callable[Concatenate[Core, Actor, P], R]:
-    def wrapper(core: Core, actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    use_case: Callable[Concatenate[Core, A, P], R],
+) -> Callable[Concatenate[Core, A, P], R]:
+    def wrapper(core: Core, actor: A, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return use_case(core, actor, *args, **kwargs)
         except Refusal as refusal:

@@ -23,6 +23,7 @@ from verwijsindex.domain import (
     Signal,
     SignalStatus,
 )
+from verwijsindex.events import SignalArchived
 from verwijsindex.matching import refresh_matches_around
 from verwijsindex.models import SignalRow
 from verwijsindex.services.core import Actor, Core, Transaction
@@ -190,6 +191,7 @@ def close_signal(core: Core, actor: Actor, signal_id: uuid.UUID, reason: CloseRe
                 row.archived_until = domain.archived_until(tx.now, turns_23_at)
                 row.close_reason = reason.value
                 tx.uow.session.flush()
+                tx.emit(SignalArchived(signal_id, actor.id))
             else:
                 return  # already archived: closing again changes nothing
             after = refresh_matches_around(tx.matches, signal_id, child, parents)

@@ -1,0 +1,79 @@
+"""What happened in a use case that someone outside it should hear about.
+
+Use cases collect these on their transaction; just before commit they become outbox rows
+(e-mails, webhook calls) in the same transaction, so an event is never announced without
+having happened, nor happens without being announced. Ids only: these travel.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from verwijsindex.domain import MatchType
+
+
+@dataclass(frozen=True, slots=True)
+class MatchChanged:
+    """A match's signals before and after this transaction (empty before: it was created;
+    empty after: it dissolved)."""
+
+    match_id: uuid.UUID
+    type: MatchType
+    before: frozenset[uuid.UUID]
+    after: frozenset[uuid.UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class RegisseurDesignated:
+    match_id: uuid.UUID
+    regisseur_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class RegisseurSteppedDown:
+    match_id: uuid.UUID
+    professional_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class SignalArchived:
+    signal_id: uuid.UUID
+    professional_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpOverdue:
+    """A participant has not followed up a match within the period: remind them once."""
+
+    match_id: uuid.UUID
+    professional_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDatePassed:
+    """An informatieplicht postponement's review date has passed: remind its author."""
+
+    signal_id: uuid.UUID
+    professional_id: uuid.UUID
+
+
+Event = (
+    MatchChanged
+    | RegisseurDesignated
+    | RegisseurSteppedDown
+    | SignalArchived
+    | FollowUpOverdue
+    | ReviewDatePassed
+)
+
+
+class WebhookEvent:
+    """The event types a webhook subscription can ask for (contract section 7)."""
+
+    MATCH_CREATED = "match.created"
+    MATCH_CHANGED = "match.changed"
+    REGISSEUR_DESIGNATED = "regisseur.designated"
+    SIGNAL_ARCHIVED = "signal.archived"
+
+    ALL = (MATCH_CREATED, MATCH_CHANGED, REGISSEUR_DESIGNATED, SIGNAL_ARCHIVED)

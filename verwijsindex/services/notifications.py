@@ -1,0 +1,173 @@
+"""Turn a use case's events into outbox rows, inside its transaction (the transactional outbox).
+
+Called by `Transaction.commit` just before the audit records and the commit itself: the
+e-mails and webhook calls are stored if and only if what they announce is. Delivery is
+the worker's job (`services.delivery`), so no mail server or receiver is ever on the path
+of a request.
+
+Who hears what:
+- a match created: each participant gets a mail; a match grown by a new participant: the
+  newcomer gets "new match", the others "a colleague joined"; a match only shrinking or
+  dissolving mails nobody (contract: new or grown);
+- a regisseur designated: every participant gets a mail;
+- a postponement's review date passed, a follow-up overdue: the one professional;
+- webhooks go to the subscriptions of each organisation with a professional involved, and
+  tell it only ids: which match or signal, and which of *its own* professionals.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from verwijsindex.events import (
+    Event,
+    FollowUpOverdue,
+    MatchChanged,
+    RegisseurDesignated,
+    RegisseurSteppedDown,
+    ReviewDatePassed,
+    SignalArchived,
+    WebhookEvent,
+)
+from verwijsindex.notify.mails import MailKind
+from verwijsindex.repository import Outgoing
+
+if TYPE_CHECKING:
+    from verwijsindex.services.core import Transaction
+
+EMAIL = "email"
+WEBHOOK = "webhook"
+
+
+@dataclass(frozen=True, slots=True)
+class _Hook:
+    event_type: str
+    involved: frozenset[uuid.UUID]  # professionals whose organisations may hear of it
+    data: dict[str, object]
+
+
+@dataclass(slots=True)
+class _Notices:
+    mails: list[tuple[MailKind, uuid.UUID, dict[str, str]]] = field(default_factory=list)
+    hooks: list[_Hook] = field(default_factory=list)
+
+    def mail(self, kind: MailKind, to: Iterable[uuid.UUID], **ids: uuid.UUID) -> None:
+        payload = {k: str(v) for k, v in ids.items()}
+        self.mails.extend((kind, p, payload) for p in sorted(to))
+
+    def hook(self, event_type: str, involved: Iterable[uuid.UUID], **data: object) -> None:
+        self.hooks.append(_Hook(event_type, frozenset(involved), data))
+
+
+def stage_notifications(tx: Transaction) -> None:
+    events: list[Event] = [*tx.matches.changes(), *tx.events]
+    if not events:
+        return
+    notices = _Notices()
+    owners = tx.repo.owners_of_signals(
+        s for e in events if isinstance(e, MatchChanged) for s in e.before | e.after
+    )
+    designated = [
+        e.match_id for e in events if isinstance(e, RegisseurDesignated | RegisseurSteppedDown)
+    ]
+    participants = {
+        m.id: frozenset(pid for _, pid, _ in m.members)
+        for m in tx.matches.stored_matches(designated)
+    }
+    for event in events:
+        _notices_of(event, notices, owners, participants)
+    outgoing = [
+        Outgoing(EMAIL, kind.value, _json(payload), professional_id=professional_id)
+        for kind, professional_id, payload in notices.mails
+    ]
+    outgoing += _webhook_calls(tx, notices.hooks, tx.now)
+    tx.repo.queue(outgoing, tx.now)
+
+
+def _notices_of(
+    event: Event,
+    notices: _Notices,
+    owners: dict[uuid.UUID, uuid.UUID],
+    participants: dict[uuid.UUID, frozenset[uuid.UUID]],
+) -> None:
+    match event:
+        case MatchChanged(match_id=match_id, type=match_type, before=before, after=after):
+            was = {owners[s] for s in before if s in owners}
+            now = {owners[s] for s in after if s in owners}
+            kind = {"matchType": match_type.value}
+            if not before:
+                notices.mail(MailKind.MATCH_CREATED, now, matchId=match_id)
+                notices.hook(WebhookEvent.MATCH_CREATED, now, matchId=match_id, **kind)
+                return
+            joined = now - was
+            if joined:
+                notices.mail(MailKind.MATCH_CREATED, joined, matchId=match_id)
+                notices.mail(MailKind.MATCH_GROWN, now - joined, matchId=match_id)
+            notices.hook(
+                WebhookEvent.MATCH_CHANGED, was | now, matchId=match_id, dissolved=not after, **kind
+            )
+        case RegisseurDesignated(match_id=match_id, regisseur_id=regisseur_id):
+            everyone = participants.get(match_id, frozenset())
+            notices.mail(MailKind.REGISSEUR_DESIGNATED, everyone, matchId=match_id)
+            notices.hook(
+                WebhookEvent.REGISSEUR_DESIGNATED,
+                everyone,
+                matchId=match_id,
+                regisseurId=regisseur_id,
+            )
+        case RegisseurSteppedDown(match_id=match_id, professional_id=professional_id):
+            everyone = participants.get(match_id, frozenset()) | {professional_id}
+            notices.hook(WebhookEvent.MATCH_CHANGED, everyone, matchId=match_id, dissolved=False)
+        case SignalArchived(signal_id=signal_id, professional_id=professional_id):
+            notices.hook(WebhookEvent.SIGNAL_ARCHIVED, {professional_id}, signalId=signal_id)
+        case FollowUpOverdue(match_id=match_id, professional_id=professional_id):
+            notices.mail(MailKind.FOLLOW_UP_REMINDER, {professional_id}, matchId=match_id)
+        case ReviewDatePassed(signal_id=signal_id, professional_id=professional_id):
+            notices.mail(MailKind.INFORMATIEPLICHT_REVIEW, {professional_id}, signalId=signal_id)
+
+
+def _webhook_calls(tx: Transaction, hooks: list[_Hook], now: datetime) -> list[Outgoing]:
+    if not hooks:
+        return []
+    organisation_of = tx.repo.organisation_ids_of(p for h in hooks for p in h.involved)
+    subscribers = defaultdict(list)
+    for subscriber in tx.repo.subscribers(set(organisation_of.values())):
+        subscribers[subscriber.organisation_id].append(subscriber)
+    calls = []
+    for hook in hooks:
+        by_organisation: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for professional_id in hook.involved:
+            if professional_id in organisation_of:
+                by_organisation[organisation_of[professional_id]].append(professional_id)
+        for organisation_id, professionals in by_organisation.items():
+            for subscriber in subscribers[organisation_id]:
+                if hook.event_type not in subscriber.events:
+                    continue
+                body = {
+                    "type": hook.event_type,
+                    "timestamp": _rfc3339(now),
+                    "data": {**hook.data, "professionalIds": sorted(professionals)},
+                }
+                calls.append(
+                    Outgoing(
+                        WEBHOOK,
+                        hook.event_type,
+                        _json(body),
+                        subscription_id=subscriber.subscription_id,
+                    )
+                )
+    return calls
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, default=str, separators=(",", ":"), sort_keys=True)
