@@ -58,6 +58,9 @@ def test_maintenance_json_counts_what_it_did_and_a_second_run_finds_nothing(
         "deletedAt23": 0,
         "childrenForgotten": 0,
         "idempotencyKeysPurged": 0,
+        "followUpReminders": 0,
+        "reviewReminders": 0,
+        "notificationsPurged": 0,
     }
     assert second == dict.fromkeys(first, 0)
     assert statuses(core) == {signal_id: "archived"}

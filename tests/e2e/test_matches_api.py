@@ -153,6 +153,7 @@ def test_both_participants_see_the_same_match_with_contact_details_and_only_own_
             "email": "anna.jansen@example.org",
             "since": "2026-11-23",
             "isRegisseur": False,
+            "followedUpAt": None,
         },
         {
             "professionalId": str(bert.professional_id),
@@ -163,6 +164,7 @@ def test_both_participants_see_the_same_match_with_contact_details_and_only_own_
             "email": "bert.bakker@example.org",
             "since": "2026-11-23",
             "isRegisseur": False,
+            "followedUpAt": None,
         },
     ]
     assert sorted(for_anna["participants"], key=lambda p: p["name"]) == expected_participants
@@ -371,6 +373,7 @@ def test_a_family_match_never_reveals_the_siblings_signal(world: World) -> None:
                 "email",
                 "since",
                 "isRegisseur",
+                "followedUpAt",
             }
     # The list page as a whole does not carry the other signal either.
     assert bert_signal not in anna.get(MATCHES).get_data(as_text=True)

@@ -125,7 +125,6 @@ def run_maintenance(
     reminders = send_reminders(core, batch_size=batch_size)
     report.follow_up_reminders = reminders.follow_up
     report.review_reminders = reminders.review
-    _tell(progress, report)
     return report
 
 
