@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from verwijsindex.domain import SignalStatus
@@ -45,6 +45,24 @@ class FollowUpQueries(RepositoryBase):
             statement.on_conflict_do_update(
                 index_elements=["match_id", "professional_id"], set_={"followed_up_at": at}
             )
+        )
+
+    def forget_follow_ups_of_leavers(self, match_ids: Iterable[uuid.UUID]) -> None:
+        """Drop the follow-up state of professionals no longer in these matches, so that
+        one who rejoins starts a fresh follow-up period (and may be reminded again)."""
+        wanted = set(match_ids)
+        if not wanted:
+            return
+        still_in = (
+            select(MatchSignalRow.match_id)
+            .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
+            .where(
+                MatchSignalRow.match_id == FollowUpRow.match_id,
+                SignalRow.professional_id == FollowUpRow.professional_id,
+            )
+        )
+        self.session.execute(
+            delete(FollowUpRow).where(FollowUpRow.match_id.in_(wanted), ~still_in.exists())
         )
 
     def followed_up(

@@ -129,6 +129,9 @@ class Transaction:
         self.events.append(event)
 
     def commit(self) -> None:
+        shrunk = [c.match_id for c in self.matches.changes() if c.after and c.before - c.after]
+        if shrunk:
+            self.repo.forget_follow_ups_of_leavers(shrunk)
         stage_notifications(self)
         self.events.clear()
         self.audit_log.append(self.uow.session, self.entries, self.who, self.now)
