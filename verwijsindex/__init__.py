@@ -1,6 +1,7 @@
 """verwijsindex: a privacy-preserving referral index for Dutch youth care.
 
-`create_app()` assembles settings, keys, database, the API and its error handling.
+`create_app()` assembles settings, keys, database, the API and its error handling, and
+the web UI.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ def create_app(settings: Settings | None = None, *, clock: object = None) -> Fla
     loudly rather than mint a fresh pseudonym key that silently matches nothing. They are
     created by `verwijsindex serve` or `verwijsindex db upgrade`.
     """
-    from verwijsindex import api
+    from verwijsindex import api, web
     from verwijsindex.crypto import load_keys
     from verwijsindex.db import Database
     from verwijsindex.services import Core, system_clock
 
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder="web/static")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     core = Core(
         settings,
@@ -36,4 +37,5 @@ def create_app(settings: Settings | None = None, *, clock: object = None) -> Fla
     )
     app.extensions["verwijsindex"] = core
     api.init_app(app)
+    web.init_app(app)
     return app

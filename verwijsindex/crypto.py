@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable
@@ -155,6 +156,14 @@ class KeyRing:
     cipher: FieldCipher
     signing: SigningKey
     audit_key: bytes
+
+    def lookup(self, purpose: str, value: str) -> str:
+        """A keyed hash to find a row by an encrypted value (e.g. an e-mail address at login).
+
+        The purpose is part of the input, so a lookup can never equal a BSN's pseudonym
+        made with the same key."""
+        message = f"lookup:{purpose}:{value}".encode()
+        return hmac.new(self.pseudonym_key, message, hashlib.sha256).hexdigest()
 
 
 def load_keys(keys_dir: Path) -> KeyRing:

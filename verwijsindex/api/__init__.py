@@ -29,6 +29,8 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 def _expected_content_type() -> str | None:
     if request.method not in _BODY_METHODS or request.url_rule is None:
         return None
+    if not request.path.startswith(f"{PREFIX}/"):
+        return None  # the web UI's forms are form-encoded
     if not request.content_length and "Transfer-Encoding" not in request.headers:
         return None  # no body (e.g. PUT /matches/{id}/follow-up): nothing to describe
     if request.path == f"{PREFIX}/oauth/token":

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException
 
 from verwijsindex.domain import (
@@ -147,7 +147,24 @@ def handle_unexpected(error: Exception) -> Response:
     return problem(500, "Internal Server Error", "Something went wrong on our side.")
 
 
+WebErrorPage = Callable[[Exception], Response]
+
+
+def _for_web_or_api(handler: Callable[[Any], Response]) -> Callable[[Any], Response]:
+    """Errors outside /api/ render the web UI's Dutch error page, when there is a web UI."""
+
+    def handle(error: Any) -> Response:
+        web_page: WebErrorPage | None = current_app.extensions.get("verwijsindex.web_error_page")
+        if web_page is not None and not request.path.startswith("/api/"):
+            if not isinstance(error, HTTPException | DomainError):
+                log.exception("unexpected error", exc_info=error)
+            return web_page(error)
+        return handler(error)
+
+    return handle
+
+
 def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(DomainError, handle_domain_error)
-    app.register_error_handler(Exception, handle_unexpected)
+    app.register_error_handler(HTTPException, _for_web_or_api(handle_http_exception))
+    app.register_error_handler(DomainError, _for_web_or_api(handle_domain_error))
+    app.register_error_handler(Exception, _for_web_or_api(handle_unexpected))

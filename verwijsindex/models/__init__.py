@@ -18,6 +18,7 @@ from verwijsindex.models.notifications import (
     OutboxRow,
     WebhookSubscriptionRow,
 )
+from verwijsindex.models.web import InvitationRow, WebSessionRow
 
 __all__ = [
     "PSEUDONYM_LENGTH",
@@ -26,6 +27,7 @@ __all__ = [
     "Base",
     "FollowUpRow",
     "IdempotencyKeyRow",
+    "InvitationRow",
     "MatchRow",
     "MatchSignalRow",
     "OrganisationRow",
@@ -35,5 +37,6 @@ __all__ = [
     "SignalRow",
     "SystemClientRow",
     "UtcDateTime",
+    "WebSessionRow",
     "WebhookSubscriptionRow",
 ]

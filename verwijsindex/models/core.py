@@ -54,6 +54,15 @@ class ProfessionalRow(Base):
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Keyed hash of the normalised e-mail address: logging in finds a person by it, while
+    # the address itself stays encrypted.
+    email_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Web login: the second factor is confirmed once (QR code at first login); the last
+    # time step used, so a code cannot be replayed; lock-out after repeated failures.
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class SystemClientRow(Base):

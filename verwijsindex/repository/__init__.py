@@ -16,17 +16,20 @@ from verwijsindex.repository.outbox import (
 from verwijsindex.repository.people import PeopleQueries, SystemClient
 from verwijsindex.repository.records import RecordQueries, StoredResponse
 from verwijsindex.repository.signals import SignalQueries
+from verwijsindex.repository.web import LoginRecord, WebQueries, WebSession
 from verwijsindex.repository.webhooks import Subscriber, WebhookQueries, WebhookSubscription
 
 __all__ = [
     "Delivery",
     "DeliveryRecord",
+    "LoginRecord",
     "Outgoing",
     "Participation",
     "Repository",
     "StoredResponse",
     "Subscriber",
     "SystemClient",
+    "WebSession",
     "WebhookSubscription",
 ]
 
@@ -40,5 +43,6 @@ class Repository(
     FanOutQueries,
     WebhookQueries,
     FollowUpQueries,
+    WebQueries,
 ):
     """Everything a use case reads or writes, bound to its session."""

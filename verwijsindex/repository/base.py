@@ -12,7 +12,12 @@ from verwijsindex.crypto import KeyRing
 class RepositoryBase:
     def __init__(self, session: Session, keys: KeyRing) -> None:
         self.session = session
+        self._keys = keys
         self._cipher = keys.cipher
+
+    def email_lookup(self, email: str) -> str:
+        """The keyed hash a person is found by at login (addresses are case-insensitive)."""
+        return self._keys.lookup("email", email.strip().lower())
 
     # --- encryption helpers --------------------------------------------------------------
 

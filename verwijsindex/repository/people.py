@@ -80,6 +80,7 @@ class PeopleQueries(RepositoryBase):
             name_enc=self._seal("professionals", new_id, "name", name),
             email_enc=self._seal("professionals", new_id, "email", email),
             phone_enc=self._seal("professionals", new_id, "phone", phone),
+            email_lookup=self.email_lookup(email),
             roles=" ".join(sorted(role.value for role in roles)),
             password_hash=password_hash,
             totp_secret_enc=(

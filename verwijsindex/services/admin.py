@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pyotp
 from argon2 import PasswordHasher
+from sqlalchemy.exc import IntegrityError
 
 from verwijsindex.audit import AuditEntry
 from verwijsindex.domain import (
@@ -91,16 +92,22 @@ def create_professional(
         organisation = tx.repo.organisation(organisation_id)
         if organisation is None:
             raise NotFound("No such organisation.")
-        professional = tx.repo.add_professional(
-            organisation,
-            name=name.strip(),
-            email=email.strip(),
-            phone=phone.strip(),
-            roles={Role(r) for r in role_names},
-            password_hash=password_hasher.hash(password) if password else None,
-            totp_secret=totp_secret,
-            now=tx.now,
-        )
+        try:
+            professional = tx.repo.add_professional(
+                organisation,
+                name=name.strip(),
+                email=email.strip(),
+                phone=phone.strip(),
+                roles={Role(r) for r in role_names},
+                password_hash=password_hasher.hash(password) if password else None,
+                totp_secret=totp_secret,
+                now=tx.now,
+            )
+        except IntegrityError:
+            # The e-mail address is how a person logs in, so it names one person only.
+            raise InvalidInput(
+                [Problem("email", "This e-mail address is already in use.")]
+            ) from None
         tx.record(
             AuditEntry(
                 "professional:create", "professional", professional.id, None, [organisation.id]

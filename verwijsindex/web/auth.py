@@ -1,0 +1,118 @@
+"""Login (password, then TOTP; QR code at first login), logout, invitations."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import segno
+from flask import Blueprint, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from verwijsindex.domain import InvalidInput
+from verwijsindex.services import web_auth
+from verwijsindex.services.web_auth import LoginRefused
+from verwijsindex.web.context import SESSION_COOKIE, core, end_session, start_session, web_session
+from verwijsindex.web.pages import errors_of, local_path, page
+
+# The web templates live here; Flask searches every blueprint's folder, so all pages find them.
+bp = Blueprint("web_auth", __name__, template_folder="templates")
+
+REFUSED = {
+    "credentials": "Deze combinatie klopt niet. Controleer uw gegevens en probeer het opnieuw.",
+    "locked": "Uw account is tijdelijk geblokkeerd na te veel mislukte pogingen. "
+    "Probeer het over 15 minuten opnieuw.",
+}
+NOTICES = {
+    "uitgelogd": "U bent uitgelogd.",
+    "verlopen": "Uw sessie is verlopen. Log opnieuw in.",
+}
+
+
+def _next() -> str:
+    return local_path(request.values.get("volgende"))
+
+
+@bp.route("/inloggen", methods=["GET", "POST"])
+def login() -> Response:
+    if request.method == "GET":
+        return page(
+            "web/auth/login.html",
+            volgende=_next(),
+            message=NOTICES.get(request.args.get("melding", "")),
+        )
+    email = request.form.get("email", "").strip()
+    try:
+        token, stage = web_auth.log_in(core(), email, request.form.get("password", ""))
+    except LoginRefused as refused:
+        return page(
+            "web/auth/login.html", 401, volgende=_next(), email=email, error=REFUSED[refused.reason]
+        )
+    target = "web_auth.setup" if stage == web_auth.TOTP_SETUP else "web_auth.code"
+    return start_session(redirect(url_for(target, volgende=_next()), 303), token)
+
+
+@bp.route("/inloggen/code", methods=["GET", "POST"])
+def code() -> Response:
+    return _second_factor("web/auth/code.html", web_auth.PASSWORD)
+
+
+@bp.route("/inloggen/instellen", methods=["GET", "POST"])
+def setup() -> Response:
+    return _second_factor("web/auth/setup.html", web_auth.TOTP_SETUP)
+
+
+def _second_factor(template: str, stage: str) -> Response:
+    session = web_session()
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if session is None or session.stage != stage:
+        return redirect(url_for("web_auth.login", melding="verlopen"), 303)
+    context: dict[str, Any] = {"volgende": _next()}
+    if stage == web_auth.TOTP_SETUP:
+        uri = web_auth.totp_provisioning_uri(core(), token) or ""
+        svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+        context["qr_data_uri"] = "data:image/svg+xml;base64," + base64.b64encode(
+            svg.encode()
+        ).decode("ascii")
+        context["secret"] = uri.split("secret=")[1].split("&")[0] if "secret=" in uri else ""
+    if request.method == "GET":
+        return page(template, **context)
+    try:
+        new_token = web_auth.complete_login(core(), token, request.form.get("code", ""))
+    except LoginRefused as refused:
+        if refused.reason == "locked":
+            return end_session(page("web/auth/login.html", 401, error=REFUSED["locked"]))
+        return page(
+            template, 401, error="Deze code klopt niet. Probeer de nieuwste code.", **context
+        )
+    return start_session(redirect(_next(), 303), new_token)
+
+
+@bp.post("/uitloggen")
+def logout() -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        web_auth.log_out(core(), token)
+    return end_session(redirect(url_for("web_auth.login", melding="uitgelogd"), 303))
+
+
+@bp.route("/uitnodiging/<invitation>", methods=["GET", "POST"])
+def invitation(invitation: str) -> Response:
+    if request.method == "GET":
+        return page("web/auth/invitation.html")
+    try:
+        token = web_auth.accept_invitation(
+            core(),
+            invitation,
+            request.form.get("password", ""),
+            request.form.get("repeated", ""),
+        )
+    except InvalidInput as error:
+        return page("web/auth/invitation.html", 400, errors=errors_of(error))
+    except LoginRefused:
+        return page(
+            "web/auth/invitation.html",
+            400,
+            error="Deze uitnodiging is niet (meer) geldig. Vraag uw beheerder om een nieuwe.",
+        )
+    return start_session(redirect(url_for("web_auth.setup"), 303), token)
