@@ -26,7 +26,7 @@ ADR_DOCUMENT     ?= $(TOOLS)/openapi.json
 SPECTRAL_VERSION ?= 6.16.3
 SPECTRAL         := $(TOOLS)/node_modules/.bin/spectral
 
-.PHONY: help venv demo postgres test-db test lint adr-lint bench clean distclean FORCE
+.PHONY: help venv demo postgres chromium test-db test lint adr-lint bench clean distclean FORCE
 
 help:
 	@echo "make demo       start the service with demo data (http://localhost:8080)"
@@ -59,7 +59,10 @@ test-db: postgres
 	  createdb -h $(PG_HOST) -p $(PG_PORT) -U $(PG_USER) $(TEST_DB); \
 	fi
 
-test: venv test-db
+chromium:
+	@.ci/ensure-chromium
+
+test: venv test-db chromium
 	@mkdir -p $(dir $(JUNIT_XML))
 	@rm -f $(JUNIT_XML)
 	VERWIJSINDEX_TEST_POSTGRES_URL='$(VERWIJSINDEX_TEST_POSTGRES_URL)' \
