@@ -104,6 +104,13 @@ class MailSender:
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+        self._tls: ssl.SSLContext | None = None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """Made once: loading the trust store costs tens of milliseconds per mail."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context(cafile=self.settings.cafile)
+        return self._tls
 
     def send(self, message: EmailMessage) -> None:
         """Hand `message` to the relay, or raise `DeliveryError` with a safe reason.
@@ -121,11 +128,10 @@ class MailSender:
 
     def _send(self, message: EmailMessage) -> None:
         settings = self.settings
-        context = ssl.create_default_context(cafile=settings.cafile)
         connection: smtplib.SMTP
         if settings.security == "ssl":
             connection = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=settings.timeout, context=context
+                settings.host, settings.port, timeout=settings.timeout, context=self._tls_context()
             )
         else:
             connection = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
@@ -133,7 +139,7 @@ class MailSender:
             if settings.security == "starttls":
                 # Raises SMTPNotSupportedError when the server does not offer it: we never
                 # fall back to sending in the clear.
-                connection.starttls(context=context)
+                connection.starttls(context=self._tls_context())
             if settings.username is not None:
                 connection.login(settings.username, settings.password or "")
             connection.send_message(message)
