@@ -95,8 +95,18 @@ def test_every_status_carries_api_version_and_the_security_headers(
     for status, response in responses.items():
         assert response.status_code == status, (status, response.get_data(as_text=True))
         assert_conventional_headers(response, version)
-    for path in ("/api/v1/health", "/api/v1/openapi.json", "/nowhere", "/"):
+    for path in ("/api/v1/health", "/api/v1/openapi.json", "/api/v1/nowhere"):
         assert_conventional_headers(client.get(path), version)
+    # The web UI's pages carry the same headers, with a stricter policy that still
+    # forbids framing.
+    for path in ("/nowhere", "/", "/inloggen"):
+        response = client.get(path)
+        assert response.headers.get("API-Version") == version
+        for name, value in SECURITY_HEADERS.items():
+            if name == "Content-Security-Policy":
+                assert value in response.headers[name], (path, response.headers[name])
+            else:
+                assert response.headers.get(name) == value, (path, name)
 
 
 def test_the_header_api_version_is_the_openapi_info_version(client: FlaskClient) -> None:
@@ -147,9 +157,16 @@ def test_an_unsupported_method_is_a_405_problem_with_allow(
     assert method not in listed
 
 
-@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v2/signals", "/", "/api/v1"])
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v2/signals", "/api/v1"])
 def test_an_unknown_path_is_a_404_problem(client: FlaskClient, path: str) -> None:
     assert_problem(client.get(path), 404)
+
+
+def test_an_unknown_page_outside_the_api_is_a_dutch_404_page(client: FlaskClient) -> None:
+    response = client.get("/nergens")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "Pagina niet gevonden" in response.get_data(as_text=True)
 
 
 def test_a_malformed_id_in_the_path_is_a_404_problem(world: World) -> None:

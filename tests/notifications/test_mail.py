@@ -127,7 +127,7 @@ def test_an_overdue_postponement_review_reminds_its_author_once_per_review_date(
 
     [mail] = inbox.to("anna.de.vries@example.org")
     assert mail["Subject"] == "Herinnering: uitstel informatieplicht verlopen"
-    assert f"{BASE_URL}/signals/{signal['id']}" in SmtpInbox.text_of(mail)
+    assert f"{BASE_URL}/signalen/{signal['id']}" in SmtpInbox.text_of(mail)
     assert "onbereikbaar" not in SmtpInbox.text_of(mail)
 
     # A new review date (a PATCH) is reminded of again when it passes.

@@ -181,7 +181,7 @@ class Worker:
         base = self.core.settings.base_url.rstrip("/")
         if "matchId" in ids:
             return f"{base}/matches/{uuid.UUID(ids['matchId'])}"
-        return f"{base}/signals/{uuid.UUID(ids['signalId'])}"
+        return f"{base}/signalen/{uuid.UUID(ids['signalId'])}"
 
     def _settle(self, ready: _Ready, status: str, reason: str | None) -> Outcome:
         delivery = ready.delivery

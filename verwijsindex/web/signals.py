@@ -1,0 +1,200 @@
+"""The professional's signals: register one, see them, keep the informatieplicht up to date,
+withdraw them.
+
+BSNs arrive only in the body of `POST /signalen/nieuw` and are never sent back: not in a
+redirect, not in a page (after an error the BSN fields are empty), not in a title.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from verwijsindex.domain import CloseReason, Conflict, InvalidInput, Role, Signal, SignalStatus
+from verwijsindex.services import signals as signal_service
+from verwijsindex.services.registration import register_signal
+from verwijsindex.services.signals import InformatieplichtUpdate
+from verwijsindex.web import forms
+from verwijsindex.web.context import actor, core, login_required
+from verwijsindex.web.pages import page
+from verwijsindex.web.professional import (
+    PAGE_SIZE,
+    decode_cursor,
+    encode_cursor,
+    notice,
+    template_helpers,
+)
+
+bp = Blueprint("web_signals", __name__)
+bp.context_processor(template_helpers)
+
+CONFLICT = (
+    "U heeft al een actief signaal op deze jeugdige. Er is niets nieuws geregistreerd. "
+    "U vindt het bestaande signaal bij Mijn signalen."
+)
+NOTICES = {
+    "bijgewerkt": "De informatieplicht is bijgewerkt.",
+    "uitstel-beeindigd": "De informatieplicht is bijgewerkt. Iedereen die u moest informeren, "
+    "is geïnformeerd: het uitstel is beëindigd.",
+    "gearchiveerd": "Het signaal is ingetrokken en gearchiveerd. Het doet niet meer mee in "
+    "matches.",
+    "verwijderd": "Het signaal is definitief verwijderd.",
+}
+NOTHING_TICKED = "Vink aan wie u heeft geïnformeerd."
+NO_REASON = "Kies waarom u het signaal intrekt."
+_DUTIES = {forms.CHILD_INFORMED, forms.PARENTS_INFORMED}
+
+
+def _today() -> date:
+    return core().local_date(core().now())
+
+
+def _new_page(
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    conflict: str | None = None,
+) -> Response:
+    return page(
+        "web/professional/signal_new.html",
+        status,
+        errors=errors or {},
+        values=values or {},
+        conflict=conflict,
+        today=_today(),
+        tomorrow=_today() + timedelta(days=1),
+        parent_fields=forms.PARENT_FIELDS,
+    )
+
+
+@bp.route("/signalen/nieuw", methods=["GET", "POST"])
+@login_required(Role.PROFESSIONAL)
+def new() -> Response:
+    if request.method == "GET":
+        return _new_page()
+    form = forms.parse_signal_form(request.form, _today())
+    if form.signal is None:
+        return _new_page(400, form.errors, form.values)
+    try:
+        signal = register_signal(core(), actor(), form.signal)
+    except InvalidInput as error:
+        # The day may have turned between reading the form and registering.
+        errors = forms.errors_of_problems(error.problems, form.parent_fields)
+        return _new_page(400, errors, form.values)
+    except Conflict:
+        return _new_page(409, {}, form.values, conflict=CONFLICT)
+    return redirect(url_for(".show", signal_id=signal.id, melding="geregistreerd"), 303)
+
+
+@bp.get("/signalen")
+@login_required(Role.PROFESSIONAL)
+def index() -> Response:
+    archived = request.args.get("status") == SignalStatus.ARCHIVED.value
+    status = SignalStatus.ARCHIVED if archived else SignalStatus.ACTIVE
+    found = signal_service.list_signals(
+        core(), actor(), status, decode_cursor(request.args.get("na")), PAGE_SIZE
+    )
+    return page(
+        "web/professional/signal_list.html",
+        signals=found.items,
+        shown_status=status.value,
+        next_cursor=encode_cursor(found.last_key),
+        notice=notice(NOTICES),
+    )
+
+
+def _signal_page(signal: Signal, status: int = 200, **context: Any) -> Response:
+    return page(
+        "web/professional/signal.html",
+        status,
+        signal=signal,
+        registered=request.args.get("melding") == "geregistreerd",
+        notice=notice(NOTICES),
+        today=_today(),
+        **context,
+    )
+
+
+@bp.get("/signalen/<uuid:signal_id>")
+@login_required(Role.PROFESSIONAL)
+def show(signal_id: uuid.UUID) -> Response:
+    return _signal_page(signal_service.get_signal(core(), actor(), signal_id))
+
+
+@bp.post("/signalen/<uuid:signal_id>/informatieplicht")
+@login_required(Role.PROFESSIONAL)
+def informatieplicht(signal_id: uuid.UUID) -> Response:
+    """Mark the child and/or parents informed; the postponement ends once nobody is left.
+
+    Who must be informed depends on the child's age today, which only the service knows:
+    so the update is first tried as "and the postponement is over", which the service
+    refuses while a duty is still open; then the marks alone are saved.
+    """
+    update = forms.parse_informatieplicht_update(request.form, clear_postponement=True)
+    if update is None:
+        signal = signal_service.get_signal(core(), actor(), signal_id)
+        return _signal_page(signal, 400, errors={"informed": NOTHING_TICKED})
+    try:
+        signal = signal_service.update_informatieplicht(core(), actor(), signal_id, update)
+    except InvalidInput as error:
+        if {forms.field_of(p.name) for p in error.problems} - _DUTIES:
+            raise
+        try:
+            signal = signal_service.update_informatieplicht(
+                core(), actor(), signal_id, _keeping_postponement(update)
+            )
+        except InvalidInput as again:
+            signal = signal_service.get_signal(core(), actor(), signal_id)
+            return _signal_page(signal, 400, errors=forms.errors_of_problems(again.problems))
+    done = "bijgewerkt" if signal.informatieplicht.postponed else "uitstel-beeindigd"
+    return redirect(url_for(".show", signal_id=signal_id, melding=done), 303)
+
+
+def _keeping_postponement(update: InformatieplichtUpdate) -> InformatieplichtUpdate:
+    return InformatieplichtUpdate(
+        child_informed=update.child_informed, parents_informed=update.parents_informed
+    )
+
+
+@bp.route("/signalen/<uuid:signal_id>/intrekken", methods=["GET", "POST"])
+@login_required(Role.PROFESSIONAL)
+def withdraw(signal_id: uuid.UUID) -> Response:
+    """A confirmation page first: archiving and erasing are very different things."""
+    if request.method == "GET":
+        signal = signal_service.get_signal(core(), actor(), signal_id)
+        return page("web/professional/signal_withdraw.html", signal=signal, errors={})
+    reason = forms.parse_close_reason(request.form)
+    if reason is None:
+        signal = signal_service.get_signal(core(), actor(), signal_id)
+        return page(
+            "web/professional/signal_withdraw.html",
+            400,
+            signal=signal,
+            errors={"reason": NO_REASON},
+        )
+    signal_service.close_signal(core(), actor(), signal_id, reason)
+    if reason is CloseReason.UNJUSTIFIED:
+        return redirect(url_for(".index", melding="verwijderd"), 303)
+    return redirect(url_for(".show", signal_id=signal_id, melding="gearchiveerd"), 303)
+
+
+@bp.get("/informatieplicht")
+@login_required(Role.PROFESSIONAL)
+def follow_ups() -> Response:
+    """Active signals whose informatieplicht is postponed, the earliest review date first."""
+    postponed: list[Signal] = []
+    after = None
+    while True:
+        found = signal_service.list_signals(
+            core(), actor(), SignalStatus.ACTIVE, after, signal_service.MAX_PAGE_SIZE
+        )
+        postponed += [s for s in found.items if s.informatieplicht.postponed]
+        if found.last_key is None:
+            break
+        after = found.last_key
+    postponed.sort(key=lambda s: (s.informatieplicht.review_on or date.max, s.created_at))
+    return page("web/professional/informatieplicht.html", signals=postponed, today=_today())
