@@ -37,6 +37,14 @@ class RegisseurSteppedDown:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalRegistered:
+    """A new signal was stored (not a replayed registration): counted in the statistics."""
+
+    signal_id: uuid.UUID
+    professional_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class SignalArchived:
     signal_id: uuid.UUID
     professional_id: uuid.UUID
@@ -62,6 +70,7 @@ Event = (
     MatchChanged
     | RegisseurDesignated
     | RegisseurSteppedDown
+    | SignalRegistered
     | SignalArchived
     | FollowUpOverdue
     | ReviewDatePassed

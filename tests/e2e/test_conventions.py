@@ -38,6 +38,11 @@ IMPLEMENTED = {
     "/signals/{signal_id}/history": {"get"},
     "/subject-access-requests": {"post"},
     "/audit-events": {"get"},
+    "/statistics": {"get"},
+    "/matches/{match_id}/follow-up": {"put", "delete"},
+    "/webhook-subscriptions": {"get", "post"},
+    "/webhook-subscriptions/{subscription_id}": {"get", "delete"},
+    "/webhook-subscriptions/{subscription_id}/deliveries": {"get"},
 }
 
 

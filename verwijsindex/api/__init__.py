@@ -9,7 +9,16 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
 
-from verwijsindex.api import audit, matches, privacy, problems, signals, system, webhooks
+from verwijsindex.api import (
+    audit,
+    matches,
+    privacy,
+    problems,
+    signals,
+    statistics,
+    system,
+    webhooks,
+)
 from verwijsindex.api.openapi import PREFIX, build_document
 from verwijsindex.api.problems import problem
 from verwijsindex.api.schemas import ProblemSchema
@@ -56,6 +65,13 @@ def _set_request_context() -> None:
     )
 
 
+def _reset_request_context(error: BaseException | None) -> None:
+    """Whatever this request set (API or web), the thread's next work starts clean."""
+    token = g.pop("audit_context_token", None)
+    if token is not None:
+        request_context.reset(token)
+
+
 def _add_standard_headers(response: Response) -> Response:
     response.headers["API-Version"] = API_VERSION
     if "request_id" in g:
@@ -76,12 +92,13 @@ def init_app(app: Flask) -> None:
     )
     api = Api(app)
     api.spec.components.schema("Problem", schema=ProblemSchema)
-    for module in (system, signals, matches, privacy, audit, webhooks):
+    for module in (system, signals, matches, privacy, audit, webhooks, statistics):
         api.register_blueprint(module.blp)
     problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's
     app.before_request(_set_request_context)
     app.before_request(_check_content_type)
     app.after_request(_add_standard_headers)
+    app.teardown_request(_reset_request_context)
 
     @app.get(f"{PREFIX}/openapi.json")
     def openapi_document() -> Any:

@@ -18,6 +18,7 @@ from verwijsindex.models.notifications import (
     OutboxRow,
     WebhookSubscriptionRow,
 )
+from verwijsindex.models.statistics import StatisticsCountRow
 from verwijsindex.models.web import InvitationRow, WebSessionRow
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "ProfessionalRow",
     "SignalParentRow",
     "SignalRow",
+    "StatisticsCountRow",
     "SystemClientRow",
     "UtcDateTime",
     "WebSessionRow",

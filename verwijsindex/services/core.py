@@ -23,6 +23,7 @@ from verwijsindex.match_repository import SqlMatchStore
 from verwijsindex.pseudonym import Pseudonymiser
 from verwijsindex.repository import Repository
 from verwijsindex.services.notifications import stage_notifications
+from verwijsindex.services.statistics import count_statistics
 from verwijsindex.tokens import TokenAuthority, TokenClaims
 
 # Ages, birthdays and review dates are Dutch calendar days, not UTC ones.
@@ -132,6 +133,7 @@ class Transaction:
         shrunk = [c.match_id for c in self.matches.changes() if c.after and c.before - c.after]
         if shrunk:
             self.repo.forget_follow_ups_of_leavers(shrunk)
+        count_statistics(self)
         stage_notifications(self)
         self.events.clear()
         self.audit_log.append(self.uow.session, self.entries, self.who, self.now)

@@ -29,6 +29,7 @@ from verwijsindex.domain import (
     Signal,
     SignalStatus,
 )
+from verwijsindex.events import SignalRegistered
 from verwijsindex.matching import SignalFacts, family_of, refresh_matches_around
 from verwijsindex.models import SignalRow
 from verwijsindex.repository import StoredResponse
@@ -128,6 +129,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
             except IntegrityError:
                 # The partial unique index is the backstop for the check above.
                 raise _duplicate() from None
+            tx.emit(SignalRegistered(signal_id, actor.id))
             joined = SignalFacts(signal_id, actor.id, child, parents, tx.now)
             matches = refresh_matches_around(
                 tx.matches, signal_id, child, parents, family=[*family, joined]
