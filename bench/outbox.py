@@ -2,7 +2,7 @@
 
 Queues N webhook calls and N e-mails (ids only, as the service would) on a fresh PostgreSQL
 database, then runs ``verwijsindex worker --once`` processes against a local HTTP receiver
-and a local aiosmtpd server, and reports deliveries per second and whether every
+and a local SMTP sink (bench/smtp_sink.py), and reports deliveries per second and whether every
 notification arrived exactly once. The receivers answer at once, so this measures the
 worker's own cost (claim, deliver, settle, audit): a slow receiver costs its own latency
 per delivery, times the number of workers.
@@ -20,7 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 from bench.db import drop_database, recreate_database
-from tests.servers import http_receiver, smtp_server
+from bench.smtp_sink import smtp_sink
+from tests.servers import http_receiver
 from verwijsindex.config import Settings
 from verwijsindex.crypto import ensure_keys, load_keys
 from verwijsindex.db import Database
@@ -66,7 +67,7 @@ def queue(core: Core, receiver_url: str, count: int) -> None:
 
 
 def run(workers: int, count: int, url: str) -> None:
-    with tempfile.TemporaryDirectory() as keys, smtp_server() as inbox, http_receiver() as receiver:
+    with tempfile.TemporaryDirectory() as keys, smtp_sink() as inbox, http_receiver() as receiver:
         recreate_database(url)
         ensure_keys(Path(keys))
         upgrade(url)
@@ -89,9 +90,7 @@ def run(workers: int, count: int, url: str) -> None:
             process.communicate()
         elapsed = time.perf_counter() - started
         ids = Counter(r.headers["webhook-id"] for r in receiver.requests)
-        exactly_once = (
-            len(ids) == count and set(ids.values()) == {1} and len(inbox.envelopes) == count
-        )
+        exactly_once = len(ids) == count and set(ids.values()) == {1} and inbox.messages == count
         print(
             f"{workers} worker(s): {2 * count} deliveries in {elapsed:.1f} s = "
             f"{2 * count / elapsed:.0f}/s; every notification exactly once: {exactly_once}"
