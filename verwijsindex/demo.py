@@ -18,6 +18,10 @@ from verwijsindex.services.auth import personal_token
 
 SCHOOL = "Basisschool De Regenboog (demo)"
 JEUGDTEAM = "Jeugdteam Noord (demo)"
+REGIO = "Regio Noord (demo)"
+# Printed with the demo: a demo installation's people are not real, nor is their password.
+DEMO_PASSWORD = "demo-wachtwoord-2026"  # noqa: S105
+ADMIN_EMAIL = "beheer@regionoord.example"
 DEMO_CHILD = "111222333"
 DEMO_PARENT = "123456782"
 
@@ -42,7 +46,7 @@ def _create(core: Core) -> list[Professional]:
             email="f.elamrani@regenboog.example",
             phone="+31 20 555 0101",
             roles=["professional"],
-            password=None,
+            password=DEMO_PASSWORD,
         ).professional,
         admin_service.create_professional(
             core,
@@ -51,9 +55,19 @@ def _create(core: Core) -> list[Professional]:
             email="j.devries@jeugdteamnoord.example",
             phone="+31 20 555 0202",
             roles=["professional"],
-            password=None,
+            password=DEMO_PASSWORD,
         ).professional,
     ]
+    regio = admin_service.create_organisation(core, REGIO, "maatschappelijke_ondersteuning")
+    admin_service.create_professional(
+        core,
+        regio.id,
+        name="Bea Beheer",
+        email=ADMIN_EMAIL,
+        phone="+31 20 555 0303",
+        roles=["beheerder", "privacy_officer"],
+        password=DEMO_PASSWORD,
+    )
     child, parent = parse_bsn(DEMO_CHILD), parse_bsn(DEMO_PARENT)
     assert child is not None and parent is not None
     for professional in people:
@@ -96,6 +110,12 @@ def load_demo(core: Core, base_url: str) -> str:
         "A fresh token at any time:",
         f"  verwijsindex token --professional {people[0].id}",
         f"The API description: {base}/api/v1/openapi.json",
+        "",
+        f"Or use the web UI at {base}/ (password for everyone: {DEMO_PASSWORD}):",
+        f"  {people[0].email}, {people[1].email} (professionals),",
+        f"  {ADMIN_EMAIL} (beheerder and privacy officer).",
+        "At first login you add the verwijsindex to an authenticator app (QR code, or the",
+        "key shown under 'Kunt u niet scannen?'); after that it asks for the app's code.",
         "",
     ]
     return "\n".join(lines)
