@@ -123,8 +123,10 @@ def set_roles(
 
 @records_refusals
 def deactivate_professional(core: Core, actor: Actor, professional_id: uuid.UUID) -> Professional:
-    """The person can no longer log in or act (a token handed out earlier stops working
-    within `ACTOR_CACHE_SECONDS`); their signals and matches stay as they are."""
+    """The person can no longer log in or act: their web sessions end at once, in the same
+    transaction (so reactivating them later does not bring an old session back to life);
+    a token handed out earlier stops working within `ACTOR_CACHE_SECONDS`. Their signals
+    and matches stay as they are."""
     return _set_active(core, actor, professional_id, active=False)
 
 
@@ -148,6 +150,8 @@ def _set_active(
         directory = _directory(core, tx)
         _check_and_lock(directory, actor, professional_id, entry)
         directory.set_active(professional_id, active)
+        if not active:
+            tx.repo.end_web_sessions_of(professional_id)
         changed = directory.professional(professional_id)
         assert changed is not None
         tx.record(
