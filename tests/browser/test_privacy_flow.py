@@ -57,7 +57,7 @@ def test_a_privacy_officer_reports_on_a_child_and_prints_the_report(
     expect(olga.get_by_role("cell", name="api:signal:create").first).to_be_visible()
     olga.get_by_label("Vanaf").fill("2026-11-23")
     olga.get_by_role("button", name="Zoeken").click()
-    expect(olga.get_by_role("cell", name="web:login").first).to_be_visible()
+    expect(olga.get_by_role("cell", name="web:session:login").first).to_be_visible()
     screenshot(olga, "09-auditlog")
 
     open_task(olga, "Controle van de keten")

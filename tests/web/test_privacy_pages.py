@@ -212,7 +212,7 @@ def test_the_audit_log_lists_records_newest_first_and_filters_by_actor_and_objec
 
 def test_the_audit_log_filters_by_dutch_days(olga: Browser) -> None:
     today = text(olga.get("/privacy/auditlog?van=2026-11-23&tot=2026-11-23"))
-    assert "web:login" in today
+    assert "web:session:login" in today
     later = text(olga.get("/privacy/auditlog?van=24-11-2026"))
     assert "Geen records gevonden." in later
 

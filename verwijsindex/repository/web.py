@@ -147,6 +147,14 @@ class WebQueries(RepositoryBase):
         )
         self.session.flush()
 
+    def cancel_invitations_of(self, professional_id: uuid.UUID) -> None:
+        """Unused invitations of this person stop working (a newer one, or deactivation)."""
+        self.session.execute(
+            delete(InvitationRow).where(
+                InvitationRow.professional_id == professional_id, InvitationRow.used_at.is_(None)
+            )
+        )
+
     def use_invitation(self, token_hash: str, now: datetime) -> uuid.UUID | None:
         """The invited professional, marking the invitation used; None if unknown, used or
         expired."""

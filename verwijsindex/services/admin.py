@@ -27,7 +27,7 @@ from verwijsindex.domain import (
     Role,
     Sector,
 )
-from verwijsindex.services.core import Core
+from verwijsindex.services.core import Actor, Core
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{5,19}")
@@ -44,13 +44,23 @@ def _text_problem(name: str, value: str, limit: int) -> list[Problem]:
     return []
 
 
-def create_organisation(core: Core, name: str, sector: str) -> Organisation:
+def _on_behalf(actor: Actor | None) -> None:
+    """From the web a beheerder acts (and is named in the audit record); the command line
+    acts for the operator who holds the keys and passes no actor."""
+    if actor is not None:
+        actor.require(Role.BEHEERDER)
+
+
+def create_organisation(
+    core: Core, name: str, sector: str, actor: Actor | None = None
+) -> Organisation:
     problems = _text_problem("name", name, 200)
     if sector not in {s.value for s in Sector}:
         problems.append(Problem("sector", "Must be one of: " + ", ".join(s.value for s in Sector)))
     if problems:
         raise InvalidInput(problems)
-    with core.transaction(write=True) as tx:
+    _on_behalf(actor)
+    with core.transaction(write=True, actor=actor) as tx:
         organisation = tx.repo.add_organisation(name.strip(), Sector(sector), tx.now)
         tx.record(AuditEntry("organisation:create", "organisation", organisation.id))
         tx.commit()
@@ -72,6 +82,7 @@ def create_professional(
     phone: str,
     roles: Iterable[str],
     password: str | None,
+    actor: Actor | None = None,
 ) -> NewProfessional:
     """Create a person; the TOTP secret is made now and shown once as a provisioning URI."""
     role_names = list(roles) or [Role.PROFESSIONAL.value]
@@ -87,8 +98,9 @@ def create_professional(
         problems.append(Problem("password", f"At least {MIN_PASSWORD_LENGTH} characters."))
     if problems:
         raise InvalidInput(problems)
+    _on_behalf(actor)
     totp_secret = pyotp.random_base32()
-    with core.transaction(write=True) as tx:
+    with core.transaction(write=True, actor=actor) as tx:
         organisation = tx.repo.organisation(organisation_id)
         if organisation is None:
             raise NotFound("No such organisation.")
@@ -128,10 +140,13 @@ def hash_client_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_system_client(core: Core, organisation_id: uuid.UUID) -> NewSystemClient:
+def create_system_client(
+    core: Core, organisation_id: uuid.UUID, actor: Actor | None = None
+) -> NewSystemClient:
     """The secret is returned once and stored only as a hash."""
+    _on_behalf(actor)
     secret = secrets.token_urlsafe(32)
-    with core.transaction(write=True) as tx:
+    with core.transaction(write=True, actor=actor) as tx:
         organisation = tx.repo.organisation(organisation_id)
         if organisation is None:
             raise NotFound("No such organisation.")

@@ -51,6 +51,15 @@ def search_audit_events(core: Core, actor: Actor, query: AuditQuery) -> AuditPag
     return AuditPage(rows, rows[-1].seq if more and rows else None)
 
 
-def verify_audit_log(core: Core) -> Verification:
+def verify_audit_log(core: Core, actor: Actor | None = None) -> Verification:
+    """Walk the chain. From the web a privacy officer asks, and that is on record too
+    (after the walk, so the walk covers the chain as it was); the CLI passes no actor."""
+    if actor is not None:
+        actor.require(Role.PRIVACY_OFFICER)
     with core.transaction(write=False) as tx:
-        return tx.audit_log.verify(tx.uow.session)
+        result = tx.audit_log.verify(tx.uow.session)
+    if actor is not None:
+        with core.transaction(write=True, actor=actor) as tx:
+            tx.record(AuditEntry("audit:verify", related_ids=[]))
+            tx.commit()
+    return result

@@ -152,6 +152,7 @@ def _set_active(
         directory.set_active(professional_id, active)
         if not active:
             tx.repo.end_web_sessions_of(professional_id)
+            tx.repo.cancel_invitations_of(professional_id)
         changed = directory.professional(professional_id)
         assert changed is not None
         tx.record(

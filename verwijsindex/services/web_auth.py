@@ -25,10 +25,11 @@ import pyotp
 from argon2.exceptions import VerificationError
 
 from verwijsindex.audit import AuditEntry, Outcome, Who
-from verwijsindex.domain import InvalidInput, Problem, Role
+from verwijsindex.domain import InvalidInput, NotFound, Problem, Role
 from verwijsindex.repository import LoginRecord, WebSession
 from verwijsindex.services.admin import MIN_PASSWORD_LENGTH, TOTP_ISSUER, password_hasher
 from verwijsindex.services.core import Actor, Core, Transaction
+from verwijsindex.services.refusals import Refusal, records_refusals
 
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -108,7 +109,9 @@ def log_in(core: Core, email: str, password: str) -> tuple[str, str]:
         refusal = _password_refusal(tx, record, password)
         if refusal is not None or record is None:
             tx.record(
-                _denied(AuditEntry("web:login-password", "professional", tx.who.professional_id))
+                _denied(
+                    AuditEntry("session:login-password", "professional", tx.who.professional_id)
+                )
             )
             tx.commit()
             raise LoginRefused(refusal or "credentials")
@@ -117,7 +120,7 @@ def log_in(core: Core, email: str, password: str) -> tuple[str, str]:
             tx.repo.set_password_hash(record.professional_id, password_hasher.hash(password))
         stage = PASSWORD if record.totp_confirmed else TOTP_SETUP
         token = _new_session(tx, record.professional_id, stage)
-        tx.record(AuditEntry("web:login-password", "professional", record.professional_id))
+        tx.record(AuditEntry("session:login-password", "professional", record.professional_id))
         tx.commit()
     return token, stage
 
@@ -184,13 +187,17 @@ def complete_login(core: Core, token: str, code: str) -> str:
         tx.who = _Person(record.professional_id).who
         if _locked(record, tx.now) or not record.active:
             tx.repo.end_web_session(session.token_hash)
-            tx.record(_denied(AuditEntry("web:login-code", "professional", record.professional_id)))
+            tx.record(
+                _denied(AuditEntry("session:login-code", "professional", record.professional_id))
+            )
             tx.commit()
             raise LoginRefused("locked" if record.active else "credentials")
         step = _check_code(record, code, tx.now)
         if step is None:
             _count_failure(tx, record)
-            tx.record(_denied(AuditEntry("web:login-code", "professional", record.professional_id)))
+            tx.record(
+                _denied(AuditEntry("session:login-code", "professional", record.professional_id))
+            )
             tx.commit()
             raise LoginRefused("credentials")
         values: dict[str, object] = {
@@ -203,7 +210,7 @@ def complete_login(core: Core, token: str, code: str) -> str:
         tx.repo.update_login_state(record.professional_id, **values)
         tx.repo.end_web_session(session.token_hash)
         new_token = _new_session(tx, record.professional_id, ACTIVE)
-        tx.record(AuditEntry("web:login", "professional", record.professional_id))
+        tx.record(AuditEntry("session:login", "professional", record.professional_id))
         tx.commit()
     return new_token
 
@@ -256,18 +263,27 @@ def log_out(core: Core, token: str) -> None:
             return
         tx.who = _Person(session.professional_id).who
         tx.repo.end_web_session(session.token_hash)
-        tx.record(AuditEntry("web:logout", "professional", session.professional_id))
+        tx.record(AuditEntry("session:logout", "professional", session.professional_id))
         tx.commit()
 
 
 # --- invitations ----------------------------------------------------------------------------
 
 
+@records_refusals
 def invite(core: Core, actor: Actor, professional_id: uuid.UUID) -> str:
-    """A one-time invitation token for a professional without a password (beheerder)."""
+    """A one-time invitation token for an active professional (beheerder). Earlier
+    invitations of the same person stop working: only the newest link counts."""
     actor.require(Role.BEHEERDER)
     token = secrets.token_urlsafe(32)
     with core.transaction(write=True, actor=actor) as tx:
+        record = tx.repo.login_record(professional_id)
+        if record is None or not record.active:
+            raise Refusal(
+                NotFound("No such active professional."),
+                AuditEntry("professional:invite", "professional", professional_id),
+            )
+        tx.repo.cancel_invitations_of(professional_id)
         tx.repo.add_invitation(_hash(token), professional_id, tx.now, tx.now + INVITATION_VALID)
         tx.record(AuditEntry("professional:invite", "professional", professional_id))
         tx.commit()
@@ -291,6 +307,6 @@ def accept_invitation(core: Core, invitation: str, password: str, repeated: str)
         tx.repo.set_password_hash(professional_id, password_hasher.hash(password))
         tx.repo.update_login_state(professional_id, totp_confirmed_at=None, totp_last_step=None)
         token = _new_session(tx, professional_id, TOTP_SETUP)
-        tx.record(AuditEntry("web:invitation-accepted", "professional", professional_id))
+        tx.record(AuditEntry("invitation:accept", "professional", professional_id))
         tx.commit()
     return token

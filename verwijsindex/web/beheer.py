@@ -64,7 +64,7 @@ def new_client() -> Response:
             chosen=None,
             errors={"organisation": beheer_people.NO_ORGANISATION},
         )
-    created = admin.create_system_client(core(), organisation.id)
+    created = admin.create_system_client(core(), organisation.id, actor())
     return page(
         "web/beheer/client_created.html",
         organisation=organisation,

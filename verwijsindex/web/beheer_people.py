@@ -118,7 +118,7 @@ def new_organisation() -> Response:
     if values["sector"] not in {s.value for s in Sector}:
         values["sector"] = ""
     try:
-        admin.create_organisation(core(), values["name"], values["sector"])
+        admin.create_organisation(core(), values["name"], values["sector"], actor())
     except InvalidInput as error:
         errors = dutch_errors(error)
         return page("web/beheer/organisation_new.html", 400, errors=errors, values=values)
@@ -197,6 +197,7 @@ def invite() -> Response:
             phone=values["phone"],
             roles=sorted(r.value for r in roles),
             password=None,
+            actor=actor(),
         )
     except InvalidInput as error:
         for name, message in dutch_errors(error).items():

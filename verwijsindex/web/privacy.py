@@ -170,7 +170,7 @@ def audit_log() -> Response:
 @login_required(Role.PRIVACY_OFFICER)
 def chain() -> Response:
     """Runs the full verification on every visit: the page is the check."""
-    verification: Verification = verify_audit_log(core())
+    verification: Verification = verify_audit_log(core(), actor())
     return page(
         "web/privacy/chain.html",
         verification=verification,
