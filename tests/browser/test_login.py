@@ -121,3 +121,46 @@ def test_a_login_form_from_another_site_is_refused(new_page: NewPage, people: Pe
     )
     assert response.status == 400
     assert not [c for c in page.context.cookies() if c["name"] == "verwijsindex_sessie"]
+
+
+def test_a_session_ends_after_30_idle_minutes_and_after_12_hours_however_busy(
+    new_page: NewPage, people: People
+) -> None:
+    anna = people.create("Anna de Vries")
+    page = new_page()
+    people.log_in(page, anna)
+    people.clock.advance(minutes=29)
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welkom, Anna de Vries")
+
+    people.clock.advance(minutes=31)
+    page.goto("/")
+    expect(page).to_have_url("/inloggen?volgende=/")
+
+    people.log_in(page, anna)
+    for _ in range(26):  # busy all day, never idle for long
+        people.clock.advance(minutes=28)
+        page.goto("/")
+    expect(page).to_have_url("/inloggen?volgende=/")
+
+
+def test_a_deactivated_professional_is_logged_out_at_once(
+    new_page: NewPage, people: People
+) -> None:
+    from verwijsindex.services import directory
+    from verwijsindex.services.core import Actor
+
+    anna = people.create("Anna de Vries")
+    bea = people.create("Bea Beheer", roles=("beheerder",))
+    page = new_page()
+    people.log_in(page, anna)
+
+    with people.core.transaction(write=False) as tx:
+        ids = {p.email: tx.repo.login_record_by_email(p.email) for p in (anna, bea)}
+        beheerder = tx.repo.professional(ids[bea.email].professional_id)  # type: ignore[union-attr]
+    assert beheerder is not None
+    target = ids[anna.email].professional_id  # type: ignore[union-attr]
+    directory.deactivate_professional(people.core, Actor(beheerder), target)
+
+    page.goto("/")
+    expect(page).to_have_url("/inloggen?volgende=/")
