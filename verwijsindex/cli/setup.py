@@ -14,11 +14,21 @@ from verwijsindex.crypto import ensure_keys
 
 
 def prepare(settings: Settings) -> list[str]:
-    """Create missing keys and migrate the database; returns the key files created."""
+    """Create missing keys, migrate the database and fill in what a migration cannot (it
+    has no keys); returns the key files created."""
+    from verwijsindex.crypto import load_keys
+    from verwijsindex.db import Database
     from verwijsindex.migrate import upgrade
+    from verwijsindex.services import Core
+    from verwijsindex.services.web_auth import backfill_email_lookups
 
     created = ensure_keys(settings.keys_dir)
     upgrade(settings.database_url)
+    core = Core(settings, Database(settings.database_url), load_keys(settings.keys_dir))
+    try:
+        backfill_email_lookups(core)
+    finally:
+        core.database.dispose()
     return created
 
 

@@ -310,3 +310,12 @@ def accept_invitation(core: Core, invitation: str, password: str, repeated: str)
         tx.record(AuditEntry("invitation:accept", "professional", professional_id))
         tx.commit()
     return token
+
+
+def backfill_email_lookups(core: Core) -> int:
+    """Give people created before login by e-mail existed (migration 0004) their lookup
+    hash, which needs the keys and so cannot run inside the migration."""
+    with core.transaction(write=True) as tx:
+        filled = tx.repo.backfill_email_lookups()
+        tx.commit()
+    return filled
