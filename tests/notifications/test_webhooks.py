@@ -284,6 +284,34 @@ def test_a_bad_subscription_is_a_400_listing_every_problem(
     assert sorted(p["name"] for p in response.get_json()["invalidParams"]) == sorted(names)
 
 
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ({"status": "lost"}, "status"),
+        ({"pageSize": "0"}, "pageSize"),
+        ({"pageSize": "101"}, "pageSize"),
+        ({"cursor": "not-ours"}, "cursor"),
+        ({"subscriptionId": "x"}, "subscriptionId"),
+    ],
+)
+def test_a_bad_deliveries_query_is_a_400_naming_the_parameter(
+    world: World,
+    client: FlaskClient,
+    core: Core,
+    receiver: HttpReceiver,
+    query: dict[str, str],
+    name: str,
+) -> None:
+    system = school_system(world, client, core)
+    created = system.subscribe(receiver.url, ALL)
+    response = client.get(
+        f"{SUBSCRIPTIONS}/{created['id']}/deliveries", query_string=query, headers=system.headers()
+    )
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert [p["name"] for p in response.get_json()["invalidParams"]] == [name]
+
+
 def test_production_refuses_http_and_private_receivers(
     world: World, client: FlaskClient, core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
