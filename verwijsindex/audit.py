@@ -21,7 +21,7 @@ import secrets
 import uuid
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, text, update
@@ -79,6 +79,10 @@ class AuditEntry:
     subject: str | None = None  # the data subject's pseudonym
     related_ids: Sequence[uuid.UUID] = field(default_factory=tuple)
     outcome: str = Outcome.SUCCESS
+
+    def denied(self) -> AuditEntry:
+        """The same entry, recording that it was refused."""
+        return replace(self, outcome=Outcome.DENIED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+# Ages, birthdays, review dates and months are Dutch calendar days, not UTC ones.
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 # Jeugdwet art. 7.1.4.5/7.1.4.6 and the definition of "young person".
 ACTIVE_YEARS = 2

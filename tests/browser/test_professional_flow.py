@@ -48,9 +48,9 @@ def test_two_professionals_see_their_match_designate_a_regisseur_and_withdraw(
     nav(anna, "Nieuw signaal")
     anna.get_by_label("BSN van de jeugdige").fill("123456789")  # fails the elfproef
     expect(anna.locator("#bsn-check")).to_have_text(re.compile("klopt niet.*elfproef"))
+    screenshot(anna, "04-signaal-afgeven")  # a number that is no BSN, in a committed image
     anna.get_by_label("BSN van de jeugdige").fill(CHILD_BSN)
     expect(anna.locator("#bsn-check")).to_have_text("Dit BSN voldoet aan de elfproef.")
-    screenshot(anna, "04-signaal-afgeven")
     register(anna, CHILD_BSN)
     register(bram, CHILD_BSN)
     expect(bram.get_by_text(re.compile("match", re.IGNORECASE)).first).to_be_visible()

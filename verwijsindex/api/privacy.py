@@ -8,7 +8,6 @@ BSN: the service has none to print).
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Any
 
 from flask import Response, render_template, request
@@ -21,8 +20,8 @@ from verwijsindex.api.privacy_schemas import (
     SubjectAccessReportSchema,
     SubjectAccessRequestSchema,
 )
-from verwijsindex.domain import MatchType, Sector, SignalStatus
-from verwijsindex.services.core import LOCAL_TIME
+from verwijsindex.domain import MatchType, SignalStatus
+from verwijsindex.dutch import MATCH_TYPES, SECTORS, datum, tijdstip
 from verwijsindex.services.history import signal_history
 from verwijsindex.services.subject_access import (
     SubjectAccessReport,
@@ -90,46 +89,9 @@ class SubjectAccessRequests(MethodView):
 
 # --- the printable report -------------------------------------------------------------------
 
-_MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-_SECTORS = {
-    Sector.JEUGDHULP: "Jeugdhulp",
-    Sector.JEUGDGEZONDHEIDSZORG: "Jeugdgezondheidszorg",
-    Sector.GEZONDHEIDSZORG: "Gezondheidszorg",
-    Sector.ONDERWIJS: "Onderwijs",
-    Sector.MAATSCHAPPELIJKE_ONDERSTEUNING: "Maatschappelijke ondersteuning",
-    Sector.WERK_EN_INKOMEN: "Werk en inkomen",
-    Sector.JUSTITIE: "Justitie",
-}
 _STATUSES = {SignalStatus.ACTIVE: "actief", SignalStatus.ARCHIVED: "gearchiveerd"}
 _ROLES = {SubjectRole.CHILD: "jeugdige", SubjectRole.PARENT: "ouder"}
 _MATCH_TYPES = {MatchType.CLIENT: "Cliëntmatch", MatchType.FAMILY: "Gezinsmatch"}
-
-
-def datum(day: date | datetime | None) -> str:
-    """`14 maart 2015`; a moment is shown on its Dutch calendar day."""
-    if day is None:
-        return "—"
-    if isinstance(day, datetime):
-        day = day.astimezone(LOCAL_TIME).date()
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def tijdstip(moment: datetime) -> str:
-    local = moment.astimezone(LOCAL_TIME)
-    return f"{datum(local.date())} om {local:%H:%M}"
 
 
 def _printable(report: SubjectAccessReport) -> str:
@@ -138,8 +100,8 @@ def _printable(report: SubjectAccessReport) -> str:
         report=report,
         datum=datum,
         tijdstip=tijdstip,
-        sectors=_SECTORS,
+        sectors=SECTORS,
         statuses=_STATUSES,
         roles=_ROLES,
-        match_types=_MATCH_TYPES,
+        match_types=MATCH_TYPES,
     )

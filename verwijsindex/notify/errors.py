@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
+
 
 class DeliveryError(Exception):
     """A delivery attempt failed.
@@ -23,3 +26,17 @@ class DeliveryError(Exception):
 
     def __repr__(self) -> str:
         return f"DeliveryError({self.reason!r}, permanent={self.permanent})"
+
+
+def network_failure(error: BaseException) -> DeliveryError | None:
+    """The reason for a failure any transport can meet on the way (TLS, timeout, refused,
+    unknown host), or None when it is the transport's own to name."""
+    if isinstance(error, ssl.SSLError):
+        return DeliveryError("TLS error")
+    if isinstance(error, TimeoutError):
+        return DeliveryError("timeout")
+    if isinstance(error, ConnectionRefusedError):
+        return DeliveryError("connection refused")
+    if isinstance(error, socket.gaierror):
+        return DeliveryError("host name not found")
+    return None

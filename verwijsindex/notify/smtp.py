@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import math
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from verwijsindex.notify.errors import DeliveryError
+from verwijsindex.notify.errors import DeliveryError, network_failure
 
 Security = Literal["plain", "starttls", "ssl"]
 
@@ -167,14 +166,8 @@ def _delivery_error(error: Exception) -> DeliveryError:
         if isinstance(error.__context__, TimeoutError):
             return DeliveryError("timeout")
         return DeliveryError("connection closed by server")
-    if isinstance(error, ssl.SSLError):
-        return DeliveryError("TLS error")
-    if isinstance(error, TimeoutError):
-        return DeliveryError("timeout")
-    if isinstance(error, ConnectionRefusedError):
-        return DeliveryError("connection refused")
-    if isinstance(error, socket.gaierror):
-        return DeliveryError("host name not found")
+    if (on_the_way := network_failure(error)) is not None:
+        return on_the_way
     if isinstance(error, smtplib.SMTPException):
         return DeliveryError("SMTP error")
     return DeliveryError("network error")

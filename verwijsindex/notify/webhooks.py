@@ -25,7 +25,7 @@ from urllib.parse import SplitResult, urlsplit
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
-from verwijsindex.notify.errors import DeliveryError
+from verwijsindex.notify.errors import DeliveryError, network_failure
 
 MAX_URL_LENGTH = 2000
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -274,14 +274,8 @@ def _forbidden(address: IpAddress) -> bool:
 
 def _delivery_error(error: OSError | http.client.HTTPException) -> DeliveryError:
     """Map a failure to a category; the receiver's own words are never kept."""
-    if isinstance(error, ssl.SSLError):
-        return DeliveryError("TLS error")
-    if isinstance(error, TimeoutError):
-        return DeliveryError("timeout")
-    if isinstance(error, ConnectionRefusedError):
-        return DeliveryError("connection refused")
-    if isinstance(error, socket.gaierror):
-        return DeliveryError("host name not found")
+    if (on_the_way := network_failure(error)) is not None:
+        return on_the_way
     if isinstance(error, (ConnectionResetError, BrokenPipeError)):  # incl. RemoteDisconnected
         return DeliveryError("connection closed by receiver")
     if isinstance(error, http.client.HTTPException):

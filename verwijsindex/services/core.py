@@ -9,15 +9,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import cachetools
 
-from verwijsindex.audit import AuditEntry, AuditLog, Outcome, Who
+from verwijsindex.audit import AuditEntry, AuditLog, Who
 from verwijsindex.config import Settings
 from verwijsindex.crypto import KeyRing
 from verwijsindex.db import Database, UnitOfWork
-from verwijsindex.domain import Forbidden, Professional, Role
+from verwijsindex.domain import LOCAL_TIME, Forbidden, Professional, Role
 from verwijsindex.events import Event
 from verwijsindex.match_repository import SqlMatchStore
 from verwijsindex.pseudonym import Pseudonymiser
@@ -25,9 +24,6 @@ from verwijsindex.repository import Repository
 from verwijsindex.services.notifications import stage_notifications
 from verwijsindex.services.statistics import count_statistics
 from verwijsindex.tokens import TokenAuthority, TokenClaims
-
-# Ages, birthdays and review dates are Dutch calendar days, not UTC ones.
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 Clock = Callable[[], datetime]
 
@@ -183,14 +179,6 @@ class Core:
     def record_denied(self, actor: Acting | None, entry: AuditEntry) -> None:
         """Audit a refused access in a transaction of its own: the use case's own
         transaction is rolled back with the error, and the refusal must still be on record."""
-        denied = AuditEntry(
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.subject,
-            entry.related_ids,
-            Outcome.DENIED,
-        )
         with self.transaction(write=True, actor=actor) as tx:
-            tx.record(denied)
+            tx.record(entry.denied())
             tx.commit()

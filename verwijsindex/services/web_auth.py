@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 import pyotp
 from argon2.exceptions import VerificationError
 
-from verwijsindex.audit import AuditEntry, Outcome, Who
+from verwijsindex.audit import AuditEntry, Who
 from verwijsindex.domain import InvalidInput, NotFound, Problem, Role
 from verwijsindex.repository import LoginRecord, WebSession
 from verwijsindex.services.admin import MIN_PASSWORD_LENGTH, TOTP_ISSUER, password_hasher
@@ -109,9 +109,9 @@ def log_in(core: Core, email: str, password: str) -> tuple[str, str]:
         refusal = _password_refusal(tx, record, password)
         if refusal is not None or record is None:
             tx.record(
-                _denied(
-                    AuditEntry("session:login-password", "professional", tx.who.professional_id)
-                )
+                AuditEntry(
+                    "session:login-password", "professional", tx.who.professional_id
+                ).denied()
             )
             tx.commit()
             raise LoginRefused(refusal or "credentials")
@@ -146,17 +146,6 @@ def _verifies(password_hash: str, password: str) -> bool:
         return False
 
 
-def _denied(entry: AuditEntry) -> AuditEntry:
-    return AuditEntry(
-        entry.action,
-        entry.object_type,
-        entry.object_id,
-        entry.subject,
-        entry.related_ids,
-        Outcome.DENIED,
-    )
-
-
 def _check_code(record: LoginRecord, code: str, now: datetime) -> int | None:
     """The time step the code belongs to (now ± one step), if unused; else None."""
     if record.totp_secret is None or not code.strip().isdigit():
@@ -188,7 +177,7 @@ def complete_login(core: Core, token: str, code: str) -> str:
         if _locked(record, tx.now) or not record.active:
             tx.repo.end_web_session(session.token_hash)
             tx.record(
-                _denied(AuditEntry("session:login-code", "professional", record.professional_id))
+                AuditEntry("session:login-code", "professional", record.professional_id).denied()
             )
             tx.commit()
             raise LoginRefused("locked" if record.active else "credentials")
@@ -196,7 +185,7 @@ def complete_login(core: Core, token: str, code: str) -> str:
         if step is None:
             _count_failure(tx, record)
             tx.record(
-                _denied(AuditEntry("session:login-code", "professional", record.professional_id))
+                AuditEntry("session:login-code", "professional", record.professional_id).denied()
             )
             tx.commit()
             raise LoginRefused("credentials")

@@ -18,6 +18,7 @@ from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
 from verwijsindex.domain import InvalidInput, Problem, Role, Sector
+from verwijsindex.dutch import MONTHS
 from verwijsindex.services import statistics as statistics_service
 from verwijsindex.services.statistics import (
     SMALL_CELL_THRESHOLD,
@@ -28,7 +29,7 @@ from verwijsindex.services.statistics import (
 )
 from verwijsindex.web.context import actor, core, login_required
 from verwijsindex.web.pages import page
-from verwijsindex.web.professional import MONTHS, SECTORS_NL
+from verwijsindex.web.professional import SECTORS_NL
 
 bp = Blueprint("stats", __name__)
 

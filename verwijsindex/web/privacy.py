@@ -21,10 +21,10 @@ from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
 from verwijsindex.audit import Outcome, Verification
-from verwijsindex.domain import Role
+from verwijsindex.domain import LOCAL_TIME, Role
 from verwijsindex.pseudonym import parse_bsn
 from verwijsindex.services.audit_log import AuditQuery, search_audit_events, verify_audit_log
-from verwijsindex.services.core import LOCAL_TIME, Core
+from verwijsindex.services.core import Core
 from verwijsindex.services.subject_access import SubjectRole, subject_access_report
 from verwijsindex.web import forms
 from verwijsindex.web.context import actor, core, login_required

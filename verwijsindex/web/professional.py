@@ -9,64 +9,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import request
 
-from verwijsindex.domain import MatchType, PostponementReason, Sector, SignalStatus
-from verwijsindex.services.core import LOCAL_TIME
+from verwijsindex.domain import PostponementReason, SignalStatus
+from verwijsindex.dutch import MATCH_TYPES, SECTORS, datum, tijdstip
 
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-SECTORS_NL = {
-    Sector.JEUGDHULP: "Jeugdhulp",
-    Sector.JEUGDGEZONDHEIDSZORG: "Jeugdgezondheidszorg",
-    Sector.GEZONDHEIDSZORG: "Gezondheidszorg",
-    Sector.ONDERWIJS: "Onderwijs",
-    Sector.MAATSCHAPPELIJKE_ONDERSTEUNING: "Maatschappelijke ondersteuning",
-    Sector.WERK_EN_INKOMEN: "Werk en inkomen",
-    Sector.JUSTITIE: "Justitie",
-}
-MATCH_TYPES_NL = {MatchType.CLIENT: "Cliëntmatch", MatchType.FAMILY: "Gezinsmatch"}
+SECTORS_NL = SECTORS
+MATCH_TYPES_NL = MATCH_TYPES
 STATUSES_NL = {SignalStatus.ACTIVE: "Actief", SignalStatus.ARCHIVED: "Gearchiveerd"}
 REASONS_NL = {
     PostponementReason.NOT_REASONABLY_POSSIBLE: "Niet redelijkerwijs mogelijk",
     PostponementReason.NOT_IN_INTEREST_OF_CHILD: "Niet in het belang van de jeugdige",
 }
 PAGE_SIZE = 50
-
-
-def local_day(day: date | datetime) -> date:
-    """A moment is shown on its Dutch calendar day (dates are already Dutch days)."""
-    return day.astimezone(LOCAL_TIME).date() if isinstance(day, datetime) else day
-
-
-def datum(day: date | datetime | None) -> str:
-    """`14 maart 2015`."""
-    if day is None:
-        return "—"
-    day = local_day(day)
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def tijdstip(moment: datetime | None) -> str:
-    """`24 november 2026 om 10:15` (Dutch time)."""
-    if moment is None:
-        return "—"
-    return f"{datum(moment)} om {moment.astimezone(LOCAL_TIME):%H:%M}"
 
 
 def tel_href(phone: str) -> str:
