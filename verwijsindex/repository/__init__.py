@@ -12,6 +12,7 @@ from verwijsindex.repository.outbox import (
     FanOutQueries,
     OutboxQueries,
     Outgoing,
+    SignalOwner,
 )
 from verwijsindex.repository.people import PeopleQueries, SystemClient
 from verwijsindex.repository.records import RecordQueries, StoredResponse
@@ -26,6 +27,7 @@ __all__ = [
     "Outgoing",
     "Participation",
     "Repository",
+    "SignalOwner",
     "StoredResponse",
     "Subscriber",
     "SystemClient",

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 
-from verwijsindex.models import OutboxRow, ProfessionalRow, SignalRow
+from verwijsindex.models import OrganisationRow, OutboxRow, ProfessionalRow, SignalRow
 from verwijsindex.repository.base import RepositoryBase
 
 PENDING = "pending"
@@ -195,17 +195,35 @@ class OutboxQueries(RepositoryBase):
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+@dataclass(frozen=True, slots=True)
+class SignalOwner:
+    """Who registered a signal: their id, their organisation and its sector."""
+
+    professional_id: uuid.UUID
+    organisation_id: uuid.UUID
+    sector: str
+
+
 class FanOutQueries(RepositoryBase):
     """Who an event concerns: the owners of signals and the organisations of professionals."""
 
-    def owners_of_signals(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    def signal_owners(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SignalOwner]:
+        """One query for all; erased signals are simply absent."""
         wanted = set(signal_ids)
         if not wanted:
             return {}
         rows = self.session.execute(
-            select(SignalRow.id, SignalRow.professional_id).where(SignalRow.id.in_(wanted))
+            select(
+                SignalRow.id,
+                SignalRow.professional_id,
+                ProfessionalRow.organisation_id,
+                OrganisationRow.sector,
+            )
+            .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
+            .where(SignalRow.id.in_(wanted))
         ).all()
-        return dict((s, p) for s, p in rows)
+        return {s: SignalOwner(p, o, sector) for s, p, o, sector in rows}
 
     def organisation_ids_of(
         self, professional_ids: Iterable[uuid.UUID]

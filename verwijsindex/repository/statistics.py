@@ -6,8 +6,7 @@ and `count_statistics` runs inside `Transaction.commit` on the transaction's own
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -15,22 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from verwijsindex.models import OrganisationRow, ProfessionalRow, SignalRow
 from verwijsindex.models.statistics import StatisticsCountRow
-
-
-def sectors_of_signals(session: Session, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The sector of each signal's professional's organisation, in one query."""
-    wanted = set(signal_ids)
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(SignalRow.id, OrganisationRow.sector)
-        .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
-        .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
-        .where(SignalRow.id.in_(wanted))
-    ).all()
-    return dict((s, sector) for s, sector in rows)
 
 
 def add_counts(session: Session, month: date, counts: Mapping[tuple[str, str], int]) -> None:

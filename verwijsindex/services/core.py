@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,7 +20,7 @@ from verwijsindex.domain import LOCAL_TIME, Forbidden, Professional, Role
 from verwijsindex.events import Event
 from verwijsindex.match_repository import SqlMatchStore
 from verwijsindex.pseudonym import Pseudonymiser
-from verwijsindex.repository import Repository
+from verwijsindex.repository import Repository, SignalOwner
 from verwijsindex.services.notifications import stage_notifications
 from verwijsindex.services.statistics import count_statistics
 from verwijsindex.tokens import TokenAuthority, TokenClaims
@@ -118,9 +118,20 @@ class Transaction:
     who: Who | None = None
     entries: list[AuditEntry] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    # Signal owners looked up (or noted by the use case) in this transaction: counting
+    # statistics and staging notifications both need them, and ask once.
+    owners: dict[uuid.UUID, SignalOwner] = field(default_factory=dict)
 
     def record(self, entry: AuditEntry) -> None:
         self.entries.append(entry)
+
+    def signal_owners(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SignalOwner]:
+        """Owner, organisation and sector of each signal (erased ones are absent)."""
+        wanted = set(signal_ids)
+        missing = wanted - self.owners.keys()
+        if missing:
+            self.owners.update(self.repo.signal_owners(missing))
+        return {s: self.owners[s] for s in wanted if s in self.owners}
 
     def emit(self, event: Event) -> None:
         self.events.append(event)

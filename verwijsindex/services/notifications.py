@@ -70,9 +70,10 @@ def stage_notifications(tx: Transaction) -> None:
     if not events:
         return
     notices = _Notices()
-    owners = tx.repo.owners_of_signals(
+    known = tx.signal_owners(
         s for e in events if isinstance(e, MatchChanged) for s in e.before | e.after
     )
+    owners = {s: o.professional_id for s, o in known.items()}
     designated = [
         e.match_id for e in events if isinstance(e, RegisseurDesignated | RegisseurSteppedDown)
     ]
@@ -135,7 +136,13 @@ def _notices_of(
 def _webhook_calls(tx: Transaction, hooks: list[_Hook], now: datetime) -> list[Outgoing]:
     if not hooks:
         return []
-    organisation_of = tx.repo.organisation_ids_of(p for h in hooks for p in h.involved)
+    # The owners of the match's signals are known already; look up only the others.
+    organisation_of = {o.professional_id: o.organisation_id for o in tx.owners.values()}
+    organisation_of.update(
+        tx.repo.organisation_ids_of(
+            p for h in hooks for p in h.involved if p not in organisation_of
+        )
+    )
     subscribers = defaultdict(list)
     for subscriber in tx.repo.subscribers(set(organisation_of.values())):
         subscribers[subscriber.organisation_id].append(subscriber)

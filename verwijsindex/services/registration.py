@@ -32,7 +32,7 @@ from verwijsindex.domain import (
 from verwijsindex.events import SignalRegistered
 from verwijsindex.matching import SignalFacts, family_of, refresh_matches_around
 from verwijsindex.models import SignalRow
-from verwijsindex.repository import StoredResponse
+from verwijsindex.repository import SignalOwner, StoredResponse
 from verwijsindex.services.core import Actor, Core, Transaction
 from verwijsindex.services.refusals import records_refusals
 
@@ -130,6 +130,9 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
                 # The partial unique index is the backstop for the check above.
                 raise _duplicate() from None
             tx.emit(SignalRegistered(signal_id, actor.id))
+            # Known here: counting and notifying at commit need not look it up.
+            organisation = actor.professional.organisation
+            tx.owners[signal_id] = SignalOwner(actor.id, organisation.id, organisation.sector.value)
             joined = SignalFacts(signal_id, actor.id, child, parents, tx.now)
             matches = refresh_matches_around(
                 tx.matches, signal_id, child, parents, family=[*family, joined]

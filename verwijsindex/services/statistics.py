@@ -29,7 +29,7 @@ from verwijsindex.audit import AuditEntry
 from verwijsindex.domain import Forbidden, InvalidInput, MatchType, Problem, Role
 from verwijsindex.events import SignalRegistered
 from verwijsindex.models.statistics import CLIENT_MATCHES, FAMILY_MATCHES, SIGNALS
-from verwijsindex.repository.statistics import add_counts, counts_between, sectors_of_signals
+from verwijsindex.repository.statistics import add_counts, counts_between
 
 if TYPE_CHECKING:
     # services.core imports this module (for `count_statistics`): types only from there.
@@ -49,15 +49,16 @@ _KIND_OF_MATCH = {MatchType.CLIENT: CLIENT_MATCHES, MatchType.FAMILY: FAMILY_MAT
 def count_statistics(tx: Transaction) -> None:
     """Add this transaction's new signals and new matches to the counters.
 
-    No statement at all when there is nothing to count (most transactions); otherwise two:
-    one lookup of the sectors involved, one upsert of every counter touched.
+    No statement at all when there is nothing to count (most transactions); otherwise an
+    upsert of every counter touched, after a lookup of the sectors involved unless the use
+    case already noted them (`Transaction.signal_owners`).
     """
     registered = [e.signal_id for e in tx.events if isinstance(e, SignalRegistered)]
     created = [c for c in tx.matches.changes() if not c.before]
     if not registered and not created:
         return
-    session = tx.uow.session
-    sector_of = sectors_of_signals(session, [*registered, *(s for c in created for s in c.after)])
+    owners = tx.signal_owners([*registered, *(s for c in created for s in c.after)])
+    sector_of = {s: o.sector for s, o in owners.items()}
     counts: Counter[tuple[str, str]] = Counter()
     for signal_id in registered:
         if signal_id in sector_of:
@@ -65,7 +66,7 @@ def count_statistics(tx: Transaction) -> None:
     for change in created:
         for sector in {sector_of[s] for s in change.after if s in sector_of}:
             counts[sector, _KIND_OF_MATCH[change.type]] += 1
-    add_counts(session, _month_of(tx.now), counts)
+    add_counts(tx.uow.session, _month_of(tx.now), counts)
 
 
 def _month_of(moment: datetime) -> date:
