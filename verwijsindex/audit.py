@@ -63,6 +63,10 @@ class Who:
     professional_id: uuid.UUID | None
     client_id: uuid.UUID | None = None
     roles: tuple[str, ...] = ()
+    # Which kind of credential acted: `system` (client-credentials token), `personal`
+    # (a token from `verwijsindex token`), `web` (password + TOTP session), or None for
+    # the service itself (CLI, maintenance, worker).
+    credential: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,9 @@ class Settings:
     # to a public address.
     environment: str = "production"
     mail_from: str | None = None
+    # Where Flask-Limiter keeps its counters: `redis://host:port` shares them between all
+    # gunicorn workers (and hosts); `memory://` counts per worker process (development).
+    ratelimit_storage_url: str = "memory://"
 
     @property
     def development(self) -> bool:
@@ -62,6 +65,7 @@ class Settings:
             base_url=env.get("VERWIJSINDEX_BASE_URL") or DEFAULT_BASE_URL,
             environment=env.get("VERWIJSINDEX_ENVIRONMENT") or "production",
             mail_from=env.get("VERWIJSINDEX_MAIL_FROM") or None,
+            ratelimit_storage_url=env.get("VERWIJSINDEX_RATELIMIT_STORAGE_URL") or "memory://",
         )
         settings.check()
         return settings
