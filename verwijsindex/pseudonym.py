@@ -56,6 +56,14 @@ class Pseudonymiser:
         """
         return hmac.new(self._key, b"request:" + data, hashlib.sha256).hexdigest()
 
+    def idempotency_key(self, key: str) -> str:
+        """A keyed digest of an `Idempotency-Key` header, the only form in which it is stored.
+
+        Integrators often derive the key from a BSN or pupil number; stored in clear, or
+        as an unkeyed hash (10^9 candidates), it would be that number.
+        """
+        return hmac.new(self._key, b"idempotency-key:" + key.encode(), hashlib.sha256).hexdigest()
+
 
 def lock_id(pseudonym: str) -> int:
     """A signed 64-bit number for a PostgreSQL advisory lock on one person.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 
 from sqlalchemy import select
 
 from tests.conftest import CHILD_BSN, SIBLING_BSN, FakeClock, World, signal_body
-from verwijsindex.models import IdempotencyKeyRow, SignalRow
+from verwijsindex.models import Base, IdempotencyKeyRow, SignalRow
 from verwijsindex.services import Core
 from verwijsindex.services.auth import personal_token
 from verwijsindex.services.lifecycle import run_maintenance
@@ -30,6 +32,49 @@ def test_a_retry_with_the_same_key_and_body_returns_the_original_response(
     assert retry.status_code == 201
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.get_data() == first.get_data()
+    assert count_signals(core) == 1
+
+
+def everything_stored(core: Core) -> str:
+    """Every value in every table as text (bytes both as Latin-1 and as hex), to search in."""
+    parts: list[str] = []
+    with core.database.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for row in connection.execute(table.select()):
+                for value in row:
+                    if isinstance(value, bytes):
+                        parts += [value.decode("latin-1"), value.hex()]
+                    else:
+                        parts.append(str(value))
+    return "\n".join(parts)
+
+
+def test_the_key_is_stored_only_as_a_keyed_digest_and_still_replays(
+    world: World, core: Core
+) -> None:
+    """Integrators derive keys from a BSN or pupil number: neither the key nor its unkeyed
+    SHA-256 (which 10^9 guesses would reverse) may be in the database."""
+    anna = world.professional("Anna Jansen")
+    key = f"leerling-{CHILD_BSN}"
+    headers = {"Idempotency-Key": key}
+    first = anna.post("/api/v1/signals", json=signal_body(CHILD_BSN), headers=headers)
+    assert first.status_code == 201
+
+    stored = everything_stored(core)
+    unkeyed = hashlib.sha256(key.encode()).digest()
+    assert key not in stored
+    assert CHILD_BSN not in stored
+    assert unkeyed.hex() not in stored
+    assert base64.urlsafe_b64encode(unkeyed).rstrip(b"=").decode() not in stored
+    assert base64.b64encode(unkeyed).decode() not in stored
+
+    retry = anna.post("/api/v1/signals", json=signal_body(CHILD_BSN), headers=headers)
+    assert retry.status_code == 201
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_data() == first.get_data()
+    other = anna.post("/api/v1/signals", json=signal_body(SIBLING_BSN), headers=headers)
+    assert other.status_code == 400
+    assert [p["name"] for p in other.get_json()["invalidParams"]] == ["Idempotency-Key"]
     assert count_signals(core) == 1
 
 
@@ -110,7 +155,8 @@ def test_erasing_a_signal_removes_its_stored_response_and_maintenance_purges_old
     anna.post("/api/v1/signals", json=signal_body(SIBLING_BSN), headers={"Idempotency-Key": "k2"})
     anna.delete(f"/api/v1/signals/{erased}?reason=unjustified")
     with core.database.engine.connect() as connection:
-        assert [r.key for r in connection.execute(select(IdempotencyKeyRow))] == ["k2"]
+        kept = [r.key for r in connection.execute(select(IdempotencyKeyRow))]
+    assert kept == [core.pseudonymiser.idempotency_key("k2")]
     clock.advance(hours=25)
     assert run_maintenance(core).idempotency_keys_purged == 1
     with core.database.engine.connect() as connection:

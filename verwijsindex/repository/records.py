@@ -49,17 +49,21 @@ class RecordQueries(RepositoryBase):
         return list(self.session.scalars(statement.order_by(AuditEventRow.seq.desc()).limit(limit)))
 
     def idempotent_response(
-        self, professional_id: uuid.UUID, key: str, now: datetime
+        self, professional_id: uuid.UUID, key_digest: str, now: datetime
     ) -> StoredResponse | None:
-        """The stored answer to an earlier request with this key; an expired one is removed."""
-        row = self.session.get(IdempotencyKeyRow, (professional_id, key))
+        """The stored answer to an earlier request with this key; an expired one is removed.
+
+        `key_digest` is the keyed digest of the Idempotency-Key (`Pseudonymiser.idempotency_key`),
+        never the key itself: the key may be derived from a BSN.
+        """
+        row = self.session.get(IdempotencyKeyRow, (professional_id, key_digest))
         if row is None:
             return None
         if row.expires_at <= now:
             self.session.delete(row)
             self.session.flush()
             return None
-        body = self._open("idempotency_keys", row.professional_id, key, row.response_enc)
+        body = self._open("idempotency_keys", row.professional_id, key_digest, row.response_enc)
         return StoredResponse(row.fingerprint, row.status, body, row.signal_id)
 
     def purge_expired_idempotency_keys(self, now: datetime) -> int:
@@ -71,7 +75,7 @@ class RecordQueries(RepositoryBase):
     def store_idempotent_response(
         self,
         professional_id: uuid.UUID,
-        key: str,
+        key_digest: str,
         response: StoredResponse,
         now: datetime,
         expires_at: datetime,
@@ -79,10 +83,12 @@ class RecordQueries(RepositoryBase):
         self.session.execute(
             insert(IdempotencyKeyRow).values(
                 professional_id=professional_id,
-                key=key,
+                key=key_digest,
                 fingerprint=response.fingerprint,
                 status=response.status,
-                response_enc=self._seal("idempotency_keys", professional_id, key, response.body),
+                response_enc=self._seal(
+                    "idempotency_keys", professional_id, key_digest, response.body
+                ),
                 signal_id=response.signal_id,
                 created_at=now,
                 expires_at=expires_at,

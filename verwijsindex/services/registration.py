@@ -3,7 +3,8 @@
 `register_signal_once` adds the contract's `Idempotency-Key`: a retry with the same key and
 body gets the original response, replayed from an encrypted copy; the same key with another
 body is refused. The key is looked up after the person locks are taken, so a retry racing
-its original waits for it and then replays it instead of answering 409.
+its original waits for it and then replays it instead of answering 409. The key itself is
+stored only as a keyed digest: integrators often derive it from a BSN or pupil number.
 """
 
 from __future__ import annotations
@@ -91,12 +92,13 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
     child = core.pseudonymiser.pseudonymise(request.child)
     parents = frozenset(core.pseudonymiser.pseudonymise(p) for p in request.parents)
     turns_23_at = core.start_of_local_day(domain.turns_23_on(request.birth_date))
+    stored_key = core.pseudonymiser.idempotency_key(once.key) if once is not None else ""
 
     def attempt() -> Signal | Answer:
         with core.transaction(write=True, actor=actor) as tx:
             tx.matches.lock_persons([child, *parents])
             if once is not None:
-                earlier = tx.repo.idempotent_response(actor.id, once.key, tx.now)
+                earlier = tx.repo.idempotent_response(actor.id, stored_key, tx.now)
                 if earlier is not None:
                     if not hmac.compare_digest(earlier.fingerprint, once.fingerprint):
                         raise _key_reused()
@@ -153,7 +155,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
                 stored = StoredResponse(once.fingerprint, CREATED, result.body, signal_id)
                 try:
                     tx.repo.store_idempotent_response(
-                        actor.id, once.key, stored, tx.now, tx.now + IDEMPOTENCY_WINDOW
+                        actor.id, stored_key, stored, tx.now, tx.now + IDEMPOTENCY_WINDOW
                     )
                 except IntegrityError:
                     # The same key, at the same moment, for another child: not a retry.
