@@ -7,11 +7,14 @@ The vocabulary follows the contract (`../shared/CONTRACT.md`); Dutch terms of ar
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from stdnum.nl import bsn as stdnum_bsn
 
 # Ages, birthdays, review dates and months are Dutch calendar days, not UTC ones.
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -233,6 +236,51 @@ def new_signal_problems(
     return problems
 
 
+# A number in free text: digits, possibly in groups split by one space, dot or hyphen.
+_NUMBER_IN_TEXT = re.compile(r"[0-9]+(?:[ .\-\u00a0][0-9]+)*")
+_DIGIT_GROUP = re.compile(r"[0-9]+")
+BSN_IN_JUSTIFICATION = "Do not put a BSN in the justification: the signal already names the child."
+
+
+def _reads_as_bsn(digits: str) -> bool:
+    return len(digits) == 9 and bool(stdnum_bsn.is_valid(digits))
+
+
+def _bsn_spans(text: str) -> list[tuple[int, int]]:
+    """Where free text holds what reads as a BSN: a number of nine digits passing the
+    elfproef, written whole or in groups ("111222333", "1112 22 333", "111.222.333"), or a
+    nine-digit group inside a longer run ("111222333 123456782").
+
+    A guard against a slip of the keyboard, not a data-loss filter: longer numbers written
+    in groups (phone numbers, dates with times) are left alone on purpose.
+    """
+    spans = []
+    for number in _NUMBER_IN_TEXT.finditer(text):
+        if _reads_as_bsn("".join(_DIGIT_GROUP.findall(number.group()))):
+            spans.append(number.span())
+            continue
+        spans += [
+            (number.start() + group.start(), number.start() + group.end())
+            for group in _DIGIT_GROUP.finditer(number.group())
+            if _reads_as_bsn(group.group())
+        ]
+    return spans
+
+
+def mentions_bsn(text: str) -> bool:
+    """Whether free text (an informatieplicht justification) seems to hold a BSN, which
+    would then be stored and shown back outside the pseudonymisation."""
+    return bool(_bsn_spans(text))
+
+
+def without_bsns(text: str, mark: str) -> str:
+    """`text` with every BSN-like number replaced by `mark`, for showing a refused form
+    back to its author without repeating the number."""
+    for start, end in reversed(_bsn_spans(text)):
+        text = text[:start] + mark + text[end:]
+    return text
+
+
 def postponement_problems(postponement: Postponement | None, today: date) -> list[Problem]:
     if postponement is None:
         return []
@@ -240,6 +288,10 @@ def postponement_problems(postponement: Postponement | None, today: date) -> lis
     if not postponement.justification.strip():
         problems.append(
             Problem("informatieplicht.postponement.justification", "A justification is required.")
+        )
+    elif mentions_bsn(postponement.justification):
+        problems.append(
+            Problem("informatieplicht.postponement.justification", BSN_IN_JUSTIFICATION)
         )
     if postponement.review_on <= today:
         problems.append(

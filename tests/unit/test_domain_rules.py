@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from verwijsindex.domain import (
+    BSN_IN_JUSTIFICATION,
     Bsn,
     Informatieplicht,
     Postponement,
@@ -16,7 +17,10 @@ from verwijsindex.domain import (
     add_years,
     age_on,
     archived_until,
+    mentions_bsn,
     new_signal_problems,
+    postponement_problems,
+    without_bsns,
 )
 
 TODAY = date(2026, 11, 23)
@@ -368,3 +372,45 @@ def test_a_lifetime_starting_on_29_february_ends_on_28_february() -> None:
     far_future = datetime(2040, 1, 1, tzinfo=UTC)
     assert active_until(leap_day, far_future) == datetime(2030, 2, 28, 12, 0, tzinfo=UTC)
     assert archived_until(leap_day, far_future) == datetime(2033, 2, 28, 12, 0, tzinfo=UTC)
+
+
+# --- a BSN typed into a justification (issue 10 item 15) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "justification",
+    [
+        "Zie BSN 111222333.",
+        "bsn: 1112 22 333",
+        "111.222.333 is nog niet geïnformeerd",
+        "nummer 111-222-333",
+        "broer 123456782 en zus 111222333",
+    ],
+)
+def test_a_justification_naming_an_elfproef_valid_number_is_refused(justification: str) -> None:
+    problems = postponement_problems(_postponement(justification), TODAY)
+    field = "informatieplicht.postponement.justification"
+    assert problems == [Problem(field, BSN_IN_JUSTIFICATION)]
+    assert all("111" not in p.reason and "123" not in p.reason for p in problems)
+
+
+@pytest.mark.parametrize(
+    "justification",
+    [
+        "Gesprek gepland op 12.03.2027 om 14.30.",
+        "Vader bereikbaar op 020 555 0101 of +31 20 555 0101.",
+        "Dossier 111222334 (geen elfproef).",
+        "Leerlingnummer 1112223330.",
+        "Moeder is in het buitenland.",
+    ],
+)
+def test_dates_phone_numbers_and_other_numbers_in_a_justification_are_fine(
+    justification: str,
+) -> None:
+    assert not mentions_bsn(justification)
+    assert postponement_problems(_postponement(justification), TODAY) == []
+
+
+def test_without_bsns_replaces_every_bsn_and_keeps_the_rest_of_the_text() -> None:
+    text = "BSN 1112 22 333 en 123.456.782; bel 020 555 0101."
+    assert without_bsns(text, "[weg]") == "BSN [weg] en [weg]; bel 020 555 0101."

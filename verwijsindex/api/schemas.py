@@ -85,6 +85,9 @@ class PostponementSchema(StrictSchema):
     def justification_not_blank(self, value: str, **_: Any) -> None:
         if not value.strip():
             raise ValidationError("A justification is required.")
+        if domain.mentions_bsn(value):
+            # The reason never repeats the number (contract §2.6).
+            raise ValidationError(domain.BSN_IN_JUSTIFICATION)
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Postponement:

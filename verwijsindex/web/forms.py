@@ -44,6 +44,7 @@ ECHOED = (BIRTH_DATE, CHILD_INFORMED, PARENTS_INFORMED, REASON, JUSTIFICATION, R
 
 BSN_INVALID = "Dit is geen geldig BSN. Een BSN heeft 9 cijfers en voldoet aan de elfproef."
 DATE_INVALID = "Vul een geldige datum in, zoals 14-03-2015."
+BSN_LEFT_OUT = "[BSN weggelaten]"
 
 # The domain's reasons, in Dutch; a reason not listed here gets its field's general message.
 _DOMAIN_REASONS_NL = {
@@ -55,6 +56,7 @@ _DOMAIN_REASONS_NL = {
     "Parents must be distinct.": "U heeft hetzelfde BSN bij meer dan één ouder ingevuld.",
     "A parent cannot be the child itself.": "Een ouder kan niet het BSN van de jeugdige hebben.",
     "A justification is required.": "Geef een onderbouwing voor het uitstel.",
+    domain.BSN_IN_JUSTIFICATION: "Noem geen BSN in de toelichting.",
     "The review date must lie ahead.": "De datum voor herbeoordeling moet in de toekomst liggen.",
 }
 _FIELD_MESSAGES_NL = {
@@ -156,6 +158,8 @@ def _postponement(
         errors[REASON] = _FIELD_MESSAGES_NL[REASON]
     if not justification:
         errors[JUSTIFICATION] = _FIELD_MESSAGES_NL[JUSTIFICATION]
+    elif domain.mentions_bsn(justification):
+        errors[JUSTIFICATION] = _DOMAIN_REASONS_NL[domain.BSN_IN_JUSTIFICATION]
     elif len(justification) > domain.JUSTIFICATION_MAX_LENGTH:
         errors[JUSTIFICATION] = (
             f"De onderbouwing is te lang: maximaal {domain.JUSTIFICATION_MAX_LENGTH} tekens."
@@ -176,6 +180,8 @@ def parse_signal_form(form: Mapping[str, str], today: date) -> SignalForm:
     """The registration form as a `NewSignal`, or every problem with it at once."""
     errors: dict[str, str] = {}
     values = {name: form.get(name, "") for name in ECHOED}
+    # Shown back after an error, so without a BSN typed into it by mistake.
+    values[JUSTIFICATION] = domain.without_bsns(values[JUSTIFICATION], BSN_LEFT_OUT)
 
     raw_child = form.get(BSN, "")
     child = _bsn(raw_child)
