@@ -33,6 +33,9 @@ SECURITY_HEADERS = {
 }
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# The caller's id is written to the audit log and the access log, so it must not be able to
+# carry a BSN (nine digits) or an unkeyed hash of one (hex or base64 of 32 bytes).
+_BSN_OR_HASH_LIKE = re.compile(r"[0-9]{9}|[A-Za-z0-9_-]{40}")
 
 
 def _expected_content_type() -> str | None:
@@ -58,7 +61,8 @@ def _set_request_context() -> None:
     """Request id (the caller's `X-Request-Id` when it is a sane token, else a new one) and
     client address, for the audit records this request writes."""
     offered = request.headers.get("X-Request-Id", "")
-    request_id = offered if _REQUEST_ID.fullmatch(offered) else str(uuid.uuid4())
+    sane = _REQUEST_ID.fullmatch(offered) and not _BSN_OR_HASH_LIKE.search(offered)
+    request_id = offered if sane else str(uuid.uuid4())
     g.request_id = request_id
     g.audit_context_token = request_context.set(
         RequestContext("api", request_id, request.remote_addr)

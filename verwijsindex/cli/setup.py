@@ -32,6 +32,21 @@ def prepare(settings: Settings) -> list[str]:
     return created
 
 
+# Request limits set explicitly rather than left to gunicorn's defaults (a signal needs
+# none of this headroom), answered as problem+json by our worker class, and an access log
+# that writes route patterns, never paths, query strings or client-chosen headers (a BSN
+# sent there must not reach the log). See verwijsindex.access_log.
+GUNICORN_SAFETY_OPTIONS = [
+    *("--worker-class", "verwijsindex.gunicorn_worker.ProblemWorker"),
+    *("--logger-class", "verwijsindex.access_log.SafeAccessLogger"),
+    *("--access-logfile", "-"),
+    *("--log-level", "info"),  # gunicorn's debug lines quote raw request bytes
+    *("--limit-request-line", "4094"),
+    *("--limit-request-fields", "50"),
+    *("--limit-request-field_size", "8190"),
+]
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
@@ -91,8 +106,7 @@ def serve(demo: bool, host: str, port: int, workers: int | None, with_worker: bo
             f"{host}:{port}",
             "--workers",
             str(worker_count),
-            "--access-logfile",
-            "-",
+            *GUNICORN_SAFETY_OPTIONS,
             *(["--config", "python:verwijsindex.gunicorn_hooks"] if with_worker else []),
             "verwijsindex.wsgi:app",
         ],
