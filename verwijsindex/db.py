@@ -8,6 +8,9 @@ SQLite and PostgreSQL get the same guarantees by different means:
 - PostgreSQL: READ COMMITTED plus transaction-scoped advisory locks per person (see
   `repository.lock_persons`), so only writers about the same child or family wait.
   Deadlocks between such locks are detected by PostgreSQL and retried here.
+
+Both engines hide statement parameters (`hide_parameters=True`): the parameters are
+pseudonyms and encrypted contact data, and a database error's message goes to the log.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from typing import Any, Self, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -37,7 +41,7 @@ def make_engine(url: str) -> Engine:
     # No pre-ping: it costs a round trip per transaction. A connection found dead (say,
     # after a database restart) invalidates the pool and `with_retries` runs the
     # transaction again on a fresh one.
-    return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=3600)
+    return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=3600, hide_parameters=True)
 
 
 def ensure_sqlite_directory(url: str) -> None:
@@ -49,7 +53,11 @@ def ensure_sqlite_directory(url: str) -> None:
 
 def _sqlite_engine(url: str) -> Engine:
     ensure_sqlite_directory(url)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        hide_parameters=True,
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
@@ -119,6 +127,29 @@ def is_retryable(error: BaseException) -> bool:
         if isinstance(error, OperationalError) and "database is locked" in str(error.orig):
             return True
     return False
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when the database could not be used at all (down, restarting, refusing
+    connections, locked, out of connections), as opposed to a statement it refused.
+
+    Such an error is the service's temporary state, not the caller's fault nor a bug: the
+    API answers 503 with `Retry-After` instead of 500.
+    """
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
+
+
+def describe(error: SQLAlchemyError) -> str:
+    """One log-safe line about a database error: its driver class, SQLSTATE and the first
+    line of its message. PostgreSQL's DETAIL lines (which may quote a key, i.e. a
+    pseudonym) and the statement are left out."""
+    original = getattr(error, "orig", None) or error
+    sqlstate = getattr(original, "sqlstate", None)
+    first_line = (str(original).strip().splitlines() or [""])[0][:200]
+    state = f" [{sqlstate}]" if sqlstate else ""
+    return f"{type(original).__name__}{state}: {first_line}"
 
 
 def with_retries(attempt: Callable[[], T]) -> T:

@@ -213,6 +213,7 @@ def test_health_is_503_when_the_database_is_unreachable_and_says_so_as_documente
     response = client.get("/api/v1/health")
     body = assert_problem(response, 503)
     assert body.get("database") != "ok"
+    assert int(response.headers["Retry-After"]) > 0, "clients and balancers should back off"
     documented = openapi(client)["paths"]["/health"]["get"]["responses"]["503"]["content"]
     assert response.mimetype in documented, (response.mimetype, list(documented))
 

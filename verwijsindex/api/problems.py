@@ -1,7 +1,8 @@
 """RFC 9457 problem responses for every error the API can give, and nothing else.
 
 Domain errors, HTTP errors (404, 405 with `Allow`, 415), request-parsing errors from
-webargs (400 with `invalidParams` listing every problem) and unexpected exceptions (a 500
+webargs (400 with `invalidParams` listing every problem), an unusable database (503 with
+`Retry-After`: down, restarting, out of connections) and unexpected exceptions (a 500
 without details; the traceback goes to the log) all leave through `problem()`. Field names
 taken from the request are sanitised, so a BSN sent as a JSON *key* is not echoed either.
 """
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, json, request
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from verwijsindex.db import describe, is_unavailable
 from verwijsindex.domain import (
     Conflict,
     DomainError,
@@ -27,6 +31,8 @@ from verwijsindex.domain import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+# A PostgreSQL restart or fail-over takes seconds; clients should not hammer it meanwhile.
+RETRY_AFTER_SECONDS = 5
 log = logging.getLogger(__name__)
 
 _SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -147,6 +153,29 @@ def handle_unexpected(error: Exception) -> Response:
     return problem(500, "Internal Server Error", "Something went wrong on our side.")
 
 
+def database_unavailable() -> Response:
+    return problem(
+        503,
+        "Service Unavailable",
+        "The database is temporarily unavailable. Try again later.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def handle_database_error(error: SQLAlchemyError) -> Response:
+    """A database that cannot be reached is 503; any other database error is a bug (500).
+
+    Logged as one line plus the stack, without the exception's message body: the
+    parameters are hidden by the engine, but PostgreSQL's DETAIL may quote a key.
+    """
+    if is_unavailable(error):
+        log.warning("database unavailable: %s", describe(error))
+        return database_unavailable()
+    stack = "".join(traceback.format_tb(error.__traceback__))
+    log.error("unexpected database error: %s\n%s", describe(error), stack)
+    return problem(500, "Internal Server Error", "Something went wrong on our side.")
+
+
 WebErrorPage = Callable[[Exception], Response]
 
 
@@ -156,6 +185,13 @@ def _for_web_or_api(handler: Callable[[Any], Response]) -> Callable[[Any], Respo
     def handle(error: Any) -> Response:
         web_page: WebErrorPage | None = current_app.extensions.get("verwijsindex.web_error_page")
         if web_page is not None and not request.path.startswith("/api/"):
+            if isinstance(error, SQLAlchemyError):
+                api_answer = handle_database_error(error)  # logs it
+                if api_answer.status_code == 503:
+                    page = web_page(ServiceUnavailable())
+                    page.headers["Retry-After"] = api_answer.headers["Retry-After"]
+                    return page
+                return web_page(error)
             if not isinstance(error, HTTPException | DomainError):
                 log.exception("unexpected error", exc_info=error)
             return web_page(error)
@@ -167,4 +203,5 @@ def _for_web_or_api(handler: Callable[[Any], Response]) -> Callable[[Any], Respo
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _for_web_or_api(handle_http_exception))
     app.register_error_handler(DomainError, _for_web_or_api(handle_domain_error))
+    app.register_error_handler(SQLAlchemyError, _for_web_or_api(handle_database_error))
     app.register_error_handler(Exception, _for_web_or_api(handle_unexpected))

@@ -14,8 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from verwijsindex.api.blueprint import Blueprint
 from verwijsindex.api.context import core
-from verwijsindex.api.problems import problem
+from verwijsindex.api.problems import RETRY_AFTER_SECONDS, problem
 from verwijsindex.api.schemas import HealthSchema, TokenRequestSchema, TokenResponseSchema
+from verwijsindex.db import with_retries
 from verwijsindex.services.auth import InvalidClient, token_for_client
 
 blp = Blueprint("system", __name__, url_prefix="/api/v1", description="Health and tokens")
@@ -27,16 +28,24 @@ class Health(MethodView):
     def get(self) -> Any:
         """Liveness and database reachability, for load balancers and monitoring.
 
-        503 (problem+json, with `database: unreachable`) when the database does not answer.
+        503 (problem+json, with `database: unreachable` and `Retry-After`) when the database
+        does not answer. A pooled connection that died with a database restart is replaced
+        and tried again first, so a database that is back is reported as back.
         """
-        try:
-            with core().database.engine.connect() as connection:
+        engine = core().database.engine
+
+        def ping() -> None:
+            with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
+
+        try:
+            with_retries(ping)
         except SQLAlchemyError:
             return problem(
                 503,
                 "Service Unavailable",
                 "The database is unreachable.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
                 extra={"database": "unreachable"},
             )
         return {"status": "ok", "database": "ok"}
