@@ -3,14 +3,22 @@
 Loading twice does not duplicate anything: the demo organisation is recognised by name and
 only fresh tokens are printed. The demo child's BSN is a well-known test number that passes
 the elfproef; it is pseudonymised like any other and appears nowhere in the output.
+
+The demo creates a beheerder and a privacy officer whose password is printed here and in the
+README, and whoever logs in first enrols the second factor. So it is loaded only into a
+database that holds nothing but the demo (empty, or loaded by an earlier `--demo`), and
+never into a production database server (`VERWIJSINDEX_ENVIRONMENT=production`, the
+default, with a non-SQLite URL): `make demo` on the default SQLite file keeps working.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from verwijsindex.config import Settings
 from verwijsindex.domain import Informatieplicht, NewSignal, Professional
 from verwijsindex.pseudonym import parse_bsn
+from verwijsindex.repository.directory import DirectoryQueries
 from verwijsindex.services import Actor, Core
 from verwijsindex.services import admin as admin_service
 from verwijsindex.services import signals as signal_service
@@ -24,6 +32,47 @@ DEMO_PASSWORD = "demo-wachtwoord-2026"  # noqa: S105
 ADMIN_EMAIL = "beheer@regionoord.example"
 DEMO_CHILD = "111222333"
 DEMO_PARENT = "123456782"
+DEMO_ORGANISATIONS = frozenset({SCHOOL, JEUGDTEAM, REGIO})
+DEMO_EMAILS = frozenset(
+    {"f.elamrani@regenboog.example", "j.devries@jeugdteamnoord.example", ADMIN_EMAIL}
+)
+
+
+class DemoRefused(Exception):
+    """`--demo` would put accounts with a published password where they do not belong."""
+
+
+def demo_refusal(settings: Settings) -> str | None:
+    """Why `--demo` may not touch this installation at all, judged before keys or
+    migrations are made: a production database server is never a demo's."""
+    if settings.environment == "production" and not settings.database_url.startswith("sqlite"):
+        return (
+            "--demo refused: VERWIJSINDEX_ENVIRONMENT is production and the database is a "
+            "server, not SQLite; the demo adds accounts whose password is published. Use "
+            "VERWIJSINDEX_ENVIRONMENT=development with an empty database, or the default SQLite."
+        )
+    return None
+
+
+def _not_the_demos(core: Core) -> str | None:
+    """Why this database is not the demo's: it holds an organisation or person the demo did
+    not create. An empty database, or one an earlier `--demo` filled, is the demo's.
+
+    Both are checked, names of organisations and e-mail addresses of people, because either
+    alone could be matched by a real installation by accident; both together cannot.
+    """
+    with core.transaction(write=False) as tx:
+        directory = DirectoryQueries(tx.uow.session, core.keys)
+        foreign = sum(o.name not in DEMO_ORGANISATIONS for o in directory.organisations())
+        if not foreign:  # only then open everyone's contact data
+            foreign = sum(p.email not in DEMO_EMAILS for p in directory.professionals_in(None))
+    if not foreign:
+        return None
+    return (
+        "--demo refused: the database holds organisations or people the demo did not "
+        "create; the demo adds accounts whose password is published. Use an empty "
+        "database (another VERWIJSINDEX_DATABASE_URL) for the demo."
+    )
 
 
 def _existing(core: Core) -> list[Professional] | None:
@@ -85,7 +134,13 @@ def _create(core: Core) -> list[Professional]:
 
 
 def load_demo(core: Core, base_url: str) -> str:
-    """Load (once) and return the instructions to print."""
+    """Load (once) and return the instructions to print.
+
+    Raises `DemoRefused`, having changed nothing, unless the database is the demo's own.
+    """
+    refusal = demo_refusal(core.settings) or _not_the_demos(core)
+    if refusal is not None:
+        raise DemoRefused(refusal)
     people = _existing(core) or _create(core)
     token = personal_token(core, people[0].id)
     base = base_url.rstrip("/")

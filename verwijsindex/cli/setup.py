@@ -88,13 +88,21 @@ def serve(demo: bool, host: str, port: int, workers: int | None, with_worker: bo
     # Tokens name their issuer; default it to the address actually served.
     os.environ.setdefault("VERWIJSINDEX_BASE_URL", f"http://{host}:{port}")
     settings = Settings.from_env()
+    if demo:
+        from verwijsindex.demo import demo_refusal
+
+        if (refusal := demo_refusal(settings)) is not None:
+            fail(refusal, EXIT_INVALID)  # before any key or migration is made
     for name in prepare(settings):
         click.echo(f"created key {settings.keys_dir / name} (mode 0600); back it up")
     if demo:
-        from verwijsindex.demo import load_demo
+        from verwijsindex.demo import DemoRefused, load_demo
 
         with command_core() as core:
-            click.echo(load_demo(core, settings.base_url))
+            try:
+                click.echo(load_demo(core, settings.base_url))
+            except DemoRefused as refused:
+                fail(str(refused), EXIT_INVALID)
     worker_count = workers or (2 * (os.cpu_count() or 1) + 1)
     os.execvp(  # noqa: S606 - replacing this process with gunicorn is the point
         sys.executable,
