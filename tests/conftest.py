@@ -119,6 +119,15 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def audit_anchor_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own anchor file: the keys directory (the default place) is shared by
+    the whole session and both databases, whose audit logs are emptied between tests."""
+    path = tmp_path / "anchors"
+    monkeypatch.setenv("VERWIJSINDEX_AUDIT_ANCHOR_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -19,21 +19,24 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from verwijsindex.models import AuditEventRow, AuditHeadRow
 
+if TYPE_CHECKING:
+    from verwijsindex.audit_verify import Verification
+
 GENESIS = "0" * 64
 HEAD_ID = 1
 # A fixed advisory-lock number for the chain; person locks are spread over all 2^64 values.
 AUDIT_LOCK_ID = 0x7665727769_6A73  # "verwijs"
-VERIFY_BATCH = 5000
 
 
 class Outcome:
@@ -87,14 +90,6 @@ class AuditEntry:
     def denied(self) -> AuditEntry:
         """The same entry, recording that it was refused."""
         return replace(self, outcome=Outcome.DENIED)
-
-
-@dataclass(frozen=True, slots=True)
-class Verification:
-    ok: bool
-    checked: int
-    first_bad_seq: int | None = None
-    reason: str | None = None
 
 
 class AuditLog:
@@ -163,11 +158,12 @@ class AuditLog:
             "related_ids": " ".join(str(i) for i in entry.related_ids),
             "subject_pseudonym": entry.subject,
             "subject_salt": salt,
-            "subject_commitment": _commitment(salt, entry.subject)
+            "subject_commitment": commitment(salt, entry.subject)
             if entry.subject and salt
             else None,
             "request_id": context.request_id,
             "client_address": context.client_address,
+            "credential": who.credential if who else None,
             "prev_mac": prev_mac,
         }
         values["mac"] = self._mac(values)
@@ -193,6 +189,9 @@ class AuditLog:
                 "prev_mac",
             )
         }
+        if values.get("credential") is not None:
+            # Only when set: records written before the column existed keep their MAC.
+            covered["credential"] = _canonical(values["credential"])
         message = json.dumps(covered, sort_keys=True, separators=(",", ":")).encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
@@ -216,47 +215,19 @@ class AuditLog:
 
     # --- verification ---------------------------------------------------------------------
 
-    def verify(self, session: Session) -> Verification:
-        expected_seq, prev = 1, GENESIS
-        checked = 0
-        for row in _rows_in_order(session):
-            problem = self._check(row, expected_seq, prev)
-            if problem:
-                return Verification(False, checked, row.seq, problem)
-            checked += 1
-            expected_seq, prev = row.seq + 1, row.mac
-        head = session.get(AuditHeadRow, HEAD_ID)
-        if head is None:
-            if checked:
-                return Verification(False, checked, None, "the chain's head record is missing")
-            return Verification(True, 0)
-        if not hmac.compare_digest(head.head_mac, self._head_mac(head.seq, head.mac)):
-            return Verification(False, checked, head.seq, "the chain's head record was altered")
-        if head.seq != expected_seq - 1 or head.mac != prev:
-            return Verification(
-                False,
-                checked,
-                expected_seq,
-                f"records after seq {expected_seq - 1} are missing (the head says {head.seq})",
-            )
-        return Verification(True, checked)
+    def verify(self, session: Session, **options: Any) -> Verification:
+        """Walk the chain (see `audit_verify.verify_chain` for the options)."""
+        from verwijsindex.audit_verify import verify_chain
 
-    def _check(self, row: AuditEventRow, expected_seq: int, prev: str) -> str | None:
-        if row.seq != expected_seq:
-            return (
-                f"seq {expected_seq} is missing" if row.seq > expected_seq else "seq out of order"
-            )
-        if row.prev_mac != prev:
-            return "does not follow its predecessor (a record was removed or inserted)"
-        values = {c.key: getattr(row, c.key) for c in AuditEventRow.__table__.columns}
-        if not hmac.compare_digest(row.mac, self._mac(values)):
-            return "its content was altered, or it was not written by this service"
-        if row.subject_pseudonym is not None and (
-            row.subject_salt is None
-            or _commitment(row.subject_salt, row.subject_pseudonym) != row.subject_commitment
-        ):
-            return "its data subject was altered"
-        return None
+        return verify_chain(self, session, **options)
+
+    def record_mac(self, values: dict[str, object]) -> str:
+        """The MAC a record with these column values must carry."""
+        return self._mac(values)
+
+    def head_mac(self, seq: int, mac: str) -> str:
+        """The MAC the head row naming (seq, mac) must carry."""
+        return self._head_mac(seq, mac)
 
 
 _HEAD_FOR_UPDATE = (
@@ -264,25 +235,7 @@ _HEAD_FOR_UPDATE = (
 )
 
 
-def _rows_in_order(session: Session) -> Iterator[AuditEventRow]:
-    last = 0
-    while True:
-        batch = list(
-            session.scalars(
-                select(AuditEventRow)
-                .where(AuditEventRow.seq > last)
-                .order_by(AuditEventRow.seq)
-                .limit(VERIFY_BATCH)
-            )
-        )
-        if not batch:
-            return
-        yield from batch
-        last = batch[-1].seq
-        session.expunge_all()
-
-
-def _commitment(salt: str, pseudonym: str) -> str:
+def commitment(salt: str, pseudonym: str) -> str:
     return hashlib.sha256(f"{salt}:{pseudonym}".encode()).hexdigest()
 
 

@@ -5,7 +5,9 @@ Three keys, each in its own file with mode 0600, created on first run:
 - `pseudonym.key`: HMAC key for BSN pseudonyms (see `pseudonym.py`);
 - `aead.key`: AES-256-GCM key for names, phones, e-mails, justifications, TOTP secrets;
 - `jwt-signing.pem`: RSA key that signs access tokens (RS256);
-- `audit.key`: HMAC key of the audit log's chain (see `audit.py`).
+- `audit.key`: HMAC key of the audit log's chain (see `audit.py`);
+- `audit-checkpoint.pem`: Ed25519 key that signs the chain's checkpoints (see
+  `audit_anchor.py`), with its public half in `audit-checkpoint.pub.pem` for witnesses.
 
 None of them is ever stored in the database: a stolen database alone reveals neither who
 the children are nor who the professionals are.
@@ -24,13 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PSEUDONYM_KEY_FILE = "pseudonym.key"
 AEAD_KEY_FILE = "aead.key"
 JWT_KEY_FILE = "jwt-signing.pem"
 AUDIT_KEY_FILE = "audit.key"
+CHECKPOINT_KEY_FILE = "audit-checkpoint.pem"
+CHECKPOINT_PUBLIC_KEY_FILE = "audit-checkpoint.pub.pem"
 
 _NONCE_BYTES = 12
 _KEY_ID_BYTES = 8
@@ -73,13 +77,61 @@ def ensure_keys(keys_dir: Path) -> list[str]:
         (AEAD_KEY_FILE, _new_symmetric_key),
         (JWT_KEY_FILE, _new_rsa_pem),
         (AUDIT_KEY_FILE, _new_symmetric_key),
+        (CHECKPOINT_KEY_FILE, _new_ed25519_pem),
     )
     for name, make in makers:
         path = keys_dir / name
         if not path.exists():
             _write_new_file(path, make())
             created.append(name)
+    public = keys_dir / CHECKPOINT_PUBLIC_KEY_FILE
+    if not public.exists():
+        # Not secret, but private like its neighbours: the operator hands witnesses a copy.
+        _write_new_file(public, _public_pem(load_checkpoint_key(keys_dir)))
+        created.append(CHECKPOINT_PUBLIC_KEY_FILE)
     return created
+
+
+def _new_ed25519_pem() -> bytes:
+    return ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _public_pem(key: ed25519.Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def load_checkpoint_key(keys_dir: Path) -> ed25519.Ed25519PrivateKey:
+    """The key that signs audit checkpoints; only the processes that make them need it."""
+    try:
+        key = serialization.load_pem_private_key(
+            _read(keys_dir, CHECKPOINT_KEY_FILE), password=None
+        )
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise KeyFileError(
+            f"key file {keys_dir / CHECKPOINT_KEY_FILE} must be an unencrypted Ed25519 PEM key"
+        )
+    return key
+
+
+def load_checkpoint_public_key(path: Path) -> ed25519.Ed25519PublicKey:
+    """A checkpoint key's public half, as a witness holds it."""
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except OSError as error:
+        raise KeyFileError(f"cannot read public key {path}: {error.strerror}") from None
+    except ValueError:
+        key = None
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        raise KeyFileError(f"{path} must hold an Ed25519 public key (PEM)")
+    return key
 
 
 def _new_symmetric_key() -> bytes:

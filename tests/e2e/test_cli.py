@@ -28,7 +28,14 @@ from tests.conftest import CHILD_BSN, FakeClock, signal_body
 from verwijsindex.cli import main
 from verwijsindex.models import Base
 
-KEY_FILES = {"pseudonym.key", "aead.key", "jwt-signing.pem", "audit.key"}
+KEY_FILES = {
+    "pseudonym.key",
+    "aead.key",
+    "jwt-signing.pem",
+    "audit.key",
+    "audit-checkpoint.pem",
+    "audit-checkpoint.pub.pem",
+}
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:

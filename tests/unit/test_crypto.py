@@ -14,15 +14,24 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from verwijsindex.crypto import (
     AEAD_KEY_FILE,
     AUDIT_KEY_FILE,
+    CHECKPOINT_KEY_FILE,
+    CHECKPOINT_PUBLIC_KEY_FILE,
     JWT_KEY_FILE,
     PSEUDONYM_KEY_FILE,
     FieldCipher,
     KeyFileError,
     ensure_keys,
+    load_checkpoint_key,
     load_keys,
 )
 
-ALL_KEY_FILES = {PSEUDONYM_KEY_FILE, AEAD_KEY_FILE, JWT_KEY_FILE, AUDIT_KEY_FILE}
+ALL_KEY_FILES = {
+    PSEUDONYM_KEY_FILE,
+    AEAD_KEY_FILE,
+    JWT_KEY_FILE,
+    AUDIT_KEY_FILE,
+    CHECKPOINT_KEY_FILE,
+}
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(100, 132))
 CONTEXT = "professionals.phone:6f1c1a8e-8f3e-4d2c-9d7e-1b2a3c4d5e6f"
@@ -106,10 +115,11 @@ def test_ensure_keys_creates_every_key_as_a_private_file_in_a_private_directory(
 ) -> None:
     keys_dir = tmp_path / "keys"
     created = ensure_keys(keys_dir)
-    assert set(created) == ALL_KEY_FILES
+    assert set(created) == ALL_KEY_FILES | {CHECKPOINT_PUBLIC_KEY_FILE}
     assert _mode(keys_dir) == 0o700
-    assert {p.name for p in keys_dir.iterdir()} == ALL_KEY_FILES  # no temporary files left
-    for name in ALL_KEY_FILES:
+    # No temporary files left.
+    assert {p.name for p in keys_dir.iterdir()} == ALL_KEY_FILES | {CHECKPOINT_PUBLIC_KEY_FILE}
+    for name in ALL_KEY_FILES | {CHECKPOINT_PUBLIC_KEY_FILE}:
         assert _mode(keys_dir / name) == 0o600, name
 
 
@@ -138,7 +148,7 @@ def test_ensure_keys_never_overwrites_an_existing_key(tmp_path: Path) -> None:
     own_key = ("ab" * 32 + "\n").encode()
     (keys_dir / PSEUDONYM_KEY_FILE).write_bytes(own_key)
     created = ensure_keys(keys_dir)
-    assert set(created) == ALL_KEY_FILES - {PSEUDONYM_KEY_FILE}
+    assert set(created) == ALL_KEY_FILES - {PSEUDONYM_KEY_FILE} | {CHECKPOINT_PUBLIC_KEY_FILE}
     assert (keys_dir / PSEUDONYM_KEY_FILE).read_bytes() == own_key
     assert load_keys(keys_dir).pseudonym_key == bytes.fromhex("ab" * 32)
 
@@ -171,7 +181,7 @@ def test_created_keys_load_and_work(tmp_path: Path) -> None:
     assert b"PRIVATE" not in ring.signing.public_pem
 
 
-@pytest.mark.parametrize("missing", sorted(ALL_KEY_FILES))
+@pytest.mark.parametrize("missing", sorted(ALL_KEY_FILES - {CHECKPOINT_KEY_FILE}))
 def test_a_missing_key_file_is_a_key_file_error_that_says_what_to_do(
     tmp_path: Path, missing: str
 ) -> None:
@@ -182,6 +192,19 @@ def test_a_missing_key_file_is_a_key_file_error_that_says_what_to_do(
     message = str(caught.value)
     assert missing in message
     assert "verwijsindex serve" in message
+
+
+def test_a_missing_checkpoint_key_is_a_key_file_error_when_a_checkpoint_is_made(
+    tmp_path: Path,
+) -> None:
+    """Loaded only where checkpoints are signed, so other commands work without it."""
+    ensure_keys(tmp_path)
+    (tmp_path / CHECKPOINT_KEY_FILE).unlink()
+    load_keys(tmp_path)
+    with pytest.raises(KeyFileError) as caught:
+        load_checkpoint_key(tmp_path)
+    assert CHECKPOINT_KEY_FILE in str(caught.value)
+    assert "verwijsindex serve" in str(caught.value)
 
 
 def test_a_missing_keys_directory_is_a_key_file_error(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Operations: the audit log, personal tokens, the daily lifecycle run."""
+"""Operations: personal tokens, the daily lifecycle run (the audit log: `cli/audit.py`)."""
 
 from __future__ import annotations
 
@@ -7,32 +7,9 @@ import sys
 import click
 
 from verwijsindex.audit import RequestContext, request_context
-from verwijsindex.cli.base import command_core, emit, main, parse_uuid
+from verwijsindex.cli.base import EXIT_INVALID, command_core, emit, fail, main, parse_uuid
+from verwijsindex.crypto import KeyFileError
 from verwijsindex.services.auth import personal_token
-
-
-@main.group()
-def audit() -> None:
-    """The tamper-evident audit log (privacy officer)."""
-
-
-@audit.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain; exit 1 naming the first bad record if it was tampered with."""
-    from verwijsindex.services.audit_log import verify_audit_log
-
-    with command_core() as core:
-        result = verify_audit_log(core)
-    if result.ok:
-        click.echo(f"audit log intact: {result.checked} records verified")
-        return
-    where = f"record seq {result.first_bad_seq}" if result.first_bad_seq else "the chain's head"
-    click.echo(
-        f"audit log BROKEN at {where}: {result.reason} "
-        f"({result.checked} records before it verified)",
-        err=True,
-    )
-    sys.exit(1)
 
 
 @main.command()
@@ -59,7 +36,9 @@ PROGRESS_EVERY_SECONDS = 2.0
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def maintenance(as_json: bool) -> None:
     """Archive, delete and forget what is due (contract section 6), and queue the reminders
-    that are due (follow-up, informatieplicht review); safe to repeat.
+    that are due (follow-up, informatieplicht review); safe to repeat. Then verify the audit
+    log from the newest verified checkpoint and anchor a new signed checkpoint; exit 1 if
+    the log is broken.
 
     Run it daily (cron, a systemd timer). Two runs at once are safe: they share the work.
     Long runs report progress on stderr.
@@ -80,8 +59,19 @@ def maintenance(as_json: bool) -> None:
                 err=True,
             )
 
+    from verwijsindex.services.audit_chain import make_checkpoint, run_verification
+
     with command_core() as core:
         report = run_maintenance(core, progress=progress)
+        try:
+            check = run_verification(core, source="maintenance", full=False)
+            if check is not None and check.checkpoint is None:
+                # Broken, or nothing new since the last verified checkpoint: anchor the
+                # head as it is, so what exists now cannot silently disappear.
+                make_checkpoint(core)
+        except KeyFileError as error:
+            fail(str(error), EXIT_INVALID)
+    chain_ok = check is None or check.verification.ok
 
     def plain() -> None:
         click.echo(f"archived {report.archived} signals (active period over)")
@@ -92,6 +82,12 @@ def maintenance(as_json: bool) -> None:
         click.echo(f"reminded {report.follow_up_reminders} participants to follow up a match")
         click.echo(f"reminded {report.review_reminders} authors of a passed review date")
         click.echo(f"purged {report.notifications_purged} finished notifications")
+        if check is not None:
+            verified = check.verification
+            click.echo(
+                f"verified {verified.checked} new audit records: "
+                + ("intact" if verified.ok else "BROKEN")
+            )
 
     emit(
         as_json,
@@ -108,3 +104,11 @@ def maintenance(as_json: bool) -> None:
         },
         plain,
     )
+    if not chain_ok and check is not None:
+        failed = check.verification
+        click.echo(
+            f"audit log BROKEN at record seq {failed.first_bad_seq}: {failed.reason}; "
+            "run `verwijsindex audit verify --full` and report it",
+            err=True,
+        )
+        sys.exit(1)

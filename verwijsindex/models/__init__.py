@@ -1,5 +1,6 @@
 """SQLAlchemy 2 tables: the index itself (`core`) and notifications (`notifications`)."""
 
+from verwijsindex.models.audit import AuditCheckpointRow, AuditVerificationRow
 from verwijsindex.models.base import PSEUDONYM_LENGTH, Base, UtcDateTime
 from verwijsindex.models.core import (
     AuditEventRow,
@@ -23,8 +24,10 @@ from verwijsindex.models.web import InvitationRow, WebSessionRow
 
 __all__ = [
     "PSEUDONYM_LENGTH",
+    "AuditCheckpointRow",
     "AuditEventRow",
     "AuditHeadRow",
+    "AuditVerificationRow",
     "Base",
     "FollowUpRow",
     "IdempotencyKeyRow",

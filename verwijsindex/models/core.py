@@ -202,6 +202,9 @@ class AuditEventRow(Base):
     subject_salt: Mapped[str | None] = mapped_column(String(32))
     request_id: Mapped[str | None] = mapped_column(String(64))
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # Which kind of credential acted (`system`, `personal`, `web`; NULL for the service
+    # itself or for records written before revision 0006); covered by the MAC when set.
+    credential: Mapped[str | None] = mapped_column(String(16))
     prev_mac: Mapped[str] = mapped_column(String(64))
     mac: Mapped[str] = mapped_column(String(64))
 

@@ -4,6 +4,7 @@ Split by subject into mixins over one base (session, field encryption), so every
 case keeps a single `tx.repo`.
 """
 
+from verwijsindex.repository.audit import AuditQueries
 from verwijsindex.repository.follow_up import FollowUpQueries, Participation
 from verwijsindex.repository.lifecycle import LifecycleQueries
 from verwijsindex.repository.outbox import (
@@ -46,5 +47,6 @@ class Repository(
     WebhookQueries,
     FollowUpQueries,
     WebQueries,
+    AuditQueries,
 ):
     """Everything a use case reads or writes, bound to its session."""

@@ -10,7 +10,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from verwijsindex.audit import AuditEntry, Verification
+from verwijsindex.audit import AuditEntry
+from verwijsindex.audit_verify import Verification
 from verwijsindex.domain import Role
 from verwijsindex.models import AuditEventRow
 from verwijsindex.services.core import Actor, Core

@@ -20,7 +20,8 @@ from typing import Any
 from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
-from verwijsindex.audit import Outcome, Verification
+from verwijsindex.audit import Outcome
+from verwijsindex.audit_verify import Verification
 from verwijsindex.domain import LOCAL_TIME, Role
 from verwijsindex.pseudonym import parse_bsn
 from verwijsindex.services.audit_log import AuditQuery, search_audit_events, verify_audit_log
