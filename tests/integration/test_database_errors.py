@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -42,9 +43,13 @@ def test_a_database_error_and_the_statement_log_do_not_show_the_parameters(
     assert PSEUDONYM not in logged
 
 
-def test_an_unreachable_database_is_a_503_problem_with_retry_after(keys_dir: Path) -> None:
+def app_without_a_database(keys_dir: Path) -> Flask:
     nobody_listens = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/verwijsindex"
-    app = create_app(Settings(database_url=nobody_listens, keys_dir=keys_dir))
+    return create_app(Settings(database_url=nobody_listens, keys_dir=keys_dir))
+
+
+def test_an_unreachable_database_is_a_503_problem_with_retry_after(keys_dir: Path) -> None:
+    app = app_without_a_database(keys_dir)
     try:
         response = app.test_client().post(
             "/api/v1/oauth/token",
@@ -62,3 +67,19 @@ def test_an_unreachable_database_is_a_503_problem_with_retry_after(keys_dir: Pat
     body = response.get_json()
     assert body["status"] == 503 and body["title"] == "Service Unavailable"
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_an_unreachable_database_is_a_dutch_503_page_with_retry_after_in_the_web_ui(
+    keys_dir: Path,
+) -> None:
+    app = app_without_a_database(keys_dir)
+    client = app.test_client()
+    client.set_cookie("verwijsindex_sessie", "a-session-to-look-up")
+    try:
+        response = client.get("/")
+    finally:
+        app.extensions["verwijsindex"].database.dispose()
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Probeer het later opnieuw" in response.get_data(as_text=True)

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, json, request
+from flask import Flask, Response, current_app, g, json, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
@@ -188,6 +188,9 @@ def _for_web_or_api(handler: Callable[[Any], Response]) -> Callable[[Any], Respo
             if isinstance(error, SQLAlchemyError):
                 api_answer = handle_database_error(error)  # logs it
                 if api_answer.status_code == 503:
+                    # The page's header asks who is logged in; with the database gone it
+                    # must not ask the database again: render it as for a visitor.
+                    g.setdefault("web_session", None)
                     page = web_page(ServiceUnavailable())
                     page.headers["Retry-After"] = api_answer.headers["Retry-After"]
                     return page
