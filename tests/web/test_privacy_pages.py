@@ -10,10 +10,11 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from werkzeug.test import TestResponse
 
 from tests.conftest import CHILD_BSN, PARENT_BSN, FakeClock, World
@@ -21,6 +22,7 @@ from tests.web.conftest import Browser, Login
 from verwijsindex.audit import AuditEntry
 from verwijsindex.models import AuditEventRow
 from verwijsindex.services import Core
+from verwijsindex.services.delivery import Worker
 
 INVALID_BSN = "111222334"  # fails the elfproef
 PRIVACY_PAGES = ("/privacy", "/privacy/auditlog", "/privacy/keten", "/privacy/inzage")
@@ -255,10 +257,59 @@ def test_audit_log_filter_errors_are_shown_next_to_their_field(
 # --- the chain -------------------------------------------------------------------------------
 
 
-def test_the_chain_page_says_intact_with_the_number_of_records(olga: Browser, core: Core) -> None:
+def run_the_worker(core: Core) -> int:
+    """What `verwijsindex worker` does with queued verifications."""
+    return Worker(core).verify_queued()
+
+
+def test_the_chain_page_reads_no_audit_record_however_long_the_log(
+    olga: Browser, core: Core
+) -> None:
+    """Issue 16 item 3: the page shows a stored result; it never walks the log."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(core.database.engine, "before_cursor_execute", seen)
+    try:
+        page = olga.get("/privacy/keten")
+    finally:
+        event.remove(core.database.engine, "before_cursor_execute", seen)
+    assert page.status_code == 200
+    assert statements, "the listener saw the page's queries"
+    assert not [s for s in statements if "audit_events" in s]
+    assert "Nog niet gecontroleerd" in text(page)
+
+
+def test_a_requested_check_is_run_by_the_worker_and_its_result_shown(
+    olga: Browser, core: Core
+) -> None:
+    answer = olga.post("/privacy/keten", {"soort": "nieuw"})
+    assert answer.status_code == 303
+    waiting = text(olga.follow(answer))
+    assert "Er staat een controle klaar" in waiting and "Intact" not in waiting
     count = audit_rows(core)
+    assert run_the_worker(core) == 1
     page = text(olga.get("/privacy/keten"))
     assert f"Intact: {count} records" in page and "GEBROKEN" not in page
+    assert "Er staat een controle klaar" not in page
+    assert run_the_worker(core) == 0  # run once, not again
+
+
+def test_asking_twice_before_the_worker_runs_queues_one_check(olga: Browser, core: Core) -> None:
+    olga.post("/privacy/keten", {"soort": "nieuw"})
+    olga.post("/privacy/keten", {"soort": "nieuw"})
+    assert run_the_worker(core) == 1
+
+
+def test_the_request_for_a_check_is_audited(olga: Browser, core: Core) -> None:
+    olga.post("/privacy/keten", {"soort": "volledig"})
+    with core.database.engine.connect() as connection:
+        newest = connection.execute(
+            select(AuditEventRow).order_by(AuditEventRow.seq.desc()).limit(1)
+        ).one()
+    assert (newest.action, newest.actor_id) == ("web:audit:verify-request", olga.professional_id)
 
 
 def test_the_chain_page_says_broken_at_the_first_bad_record(olga: Browser, core: Core) -> None:
@@ -266,6 +317,8 @@ def test_the_chain_page_says_broken_at_the_first_bad_record(olga: Browser, core:
         connection.execute(
             update(AuditEventRow).where(AuditEventRow.seq == 2).values(outcome="denied")
         )
+    olga.post("/privacy/keten", {"soort": "volledig"})
+    run_the_worker(core)
     page = text(olga.get("/privacy/keten"))
     assert "GEBROKEN bij record 2" in page
     assert "De inhoud van het record is gewijzigd" in page and "Intact" not in page

@@ -11,6 +11,7 @@ from flask_smorest import Api
 
 from verwijsindex.api import (
     audit,
+    audit_checkpoints,
     matches,
     privacy,
     problems,
@@ -96,7 +97,16 @@ def init_app(app: Flask) -> None:
     )
     api = Api(app)
     api.spec.components.schema("Problem", schema=ProblemSchema)
-    for module in (system, signals, matches, privacy, audit, webhooks, statistics):
+    for module in (
+        system,
+        signals,
+        matches,
+        privacy,
+        audit,
+        audit_checkpoints,
+        webhooks,
+        statistics,
+    ):
         api.register_blueprint(module.blp)
     problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's
     app.before_request(_set_request_context)

@@ -327,6 +327,14 @@ class AuditEventSchema(Schema):
     )
     request_id = fields.String(data_key="requestId", allow_none=True)
     client_address = fields.String(data_key="clientAddress", allow_none=True)
+    credential = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Which credential acted: system (client-credentials token), "
+            "personal (personal token), web (password and second factor); null for the "
+            "service itself and for records from before this field existed"
+        },
+    )
 
 
 class AuditEventPageSchema(Schema):

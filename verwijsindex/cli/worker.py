@@ -23,7 +23,8 @@ from verwijsindex.cli.base import command_core, emit, main
 )
 @click.option("--json", "as_json", is_flag=True, help="With --once: print one JSON object.")
 def worker(once: bool, poll_interval: float, as_json: bool) -> None:
-    """Deliver queued notifications, retrying failures with backoff for at least 24 hours.
+    """Deliver queued notifications, retrying failures with backoff for at least 24 hours;
+    run the audit-chain verifications privacy officers queue, and anchor a checkpoint hourly.
 
     Run one or more (they share the work safely) beside `serve`. Mails need
     VERWIJSINDEX_SMTP_URL; without it they wait in the outbox and only webhooks go out.
@@ -36,15 +37,17 @@ def worker(once: bool, poll_interval: float, as_json: bool) -> None:
         delivering = Worker.from_settings(core)
         if once:
             outcomes = delivering.run_until_idle()
+            verifications = delivering.verify_queued()
             counts: dict[str, int] = {}
             for outcome in outcomes:
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
             emit(
                 as_json,
-                {"attempted": len(outcomes), **counts},
+                {"attempted": len(outcomes), **counts, "verificationsRun": verifications},
                 lambda: click.echo(
                     f"attempted {len(outcomes)} deliveries: "
                     + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none due")
+                    + f"; ran {verifications} audit-chain verifications"
                 ),
             )
             return

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from verwijsindex.audit import AuditEntry
@@ -37,7 +37,7 @@ from verwijsindex.crypto import (
     load_checkpoint_public_key,
 )
 from verwijsindex.domain import Role
-from verwijsindex.models import AuditVerificationRow
+from verwijsindex.models import AuditCheckpointRow, AuditVerificationRow
 from verwijsindex.services.core import Actor, Core
 
 # A run's lease, extended after every batch; only a run whose worker died outlives it.
@@ -197,3 +197,16 @@ def request_verification(core: Core, actor: Actor, *, full: bool) -> uuid.UUID:
         tx.record(AuditEntry("audit:verify-request", "audit_verification", run_id))
         tx.commit()
     return run_id
+
+
+def list_checkpoints(
+    core: Core, before: tuple[datetime, uuid.UUID] | None, limit: int
+) -> tuple[list[AuditCheckpointRow], tuple[datetime, uuid.UUID] | None]:
+    """A page of stored checkpoints, newest first, and the key of the next page (or None).
+    The caller (a witness or privacy officer) was authenticated by the API."""
+    with core.transaction(write=False) as tx:
+        rows = tx.repo.checkpoints(before, limit + 1)
+        tx.uow.session.expunge_all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].issued_at, rows[-1].id) if more and rows else None

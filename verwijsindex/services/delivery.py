@@ -10,6 +10,10 @@ receivers deduplicate on `webhook-id`, which is stable across attempts.
 
 Mail addresses are decrypted only here, at the last moment, and each mail sent or
 attempted leaves an audit record naming the professional.
+
+Beside the deliveries, a second thread runs the audit-chain verifications privacy officers
+queue (so a long walk never delays a mail) and anchors a checkpoint of the chain every
+`CHECKPOINT_EVERY` (see `services.audit_chain`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ log = logging.getLogger("verwijsindex.worker")
 # never runs out while its worker is still delivering.
 LEASE = timedelta(minutes=5)
 WEBHOOK_TIMEOUT_SECONDS = 10.0
+CHECKPOINT_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +112,40 @@ class Worker:
             outcomes.append(outcome)
         return outcomes
 
+    def verify_queued(self) -> int:
+        """Run the audit-chain verifications waiting in the queue; how many were run."""
+        from verwijsindex.services.audit_chain import run_queued_verification
+
+        token = request_context.set(RequestContext("worker", request_context.get().request_id))
+        try:
+            runs = 0
+            while run_queued_verification(self.core) is not None:
+                runs += 1
+            return runs
+        finally:
+            request_context.reset(token)
+
+    def guard_chain_forever(self, stop: threading.Event, poll_seconds: float) -> None:
+        """The second thread: queued verifications, and a checkpoint when one is due."""
+        from verwijsindex.services.audit_chain import make_checkpoint
+
+        last_checkpoint: datetime | None = None
+        while not stop.is_set():
+            try:
+                self.verify_queued()
+                if last_checkpoint is None or self.core.now() - last_checkpoint >= CHECKPOINT_EVERY:
+                    make_checkpoint(self.core)
+                    last_checkpoint = self.core.now()
+            except Exception:
+                log.exception("worker: audit chain round failed; trying again later")
+            stop.wait(max(poll_seconds, 5.0))
+
     def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
         """Deliver until `stop` is set, polling when idle; survives a database outage."""
+        guard = threading.Thread(
+            target=self.guard_chain_forever, args=(stop, poll_seconds), daemon=True
+        )
+        guard.start()
         pause = poll_seconds
         while not stop.is_set():
             try:

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from verwijsindex.audit import Outcome
-from verwijsindex.audit_verify import Verification
 from verwijsindex.domain import LOCAL_TIME, Role
 from verwijsindex.pseudonym import parse_bsn
-from verwijsindex.services.audit_log import AuditQuery, search_audit_events, verify_audit_log
+from verwijsindex.services.audit_chain import chain_status, request_verification
+from verwijsindex.services.audit_log import AuditQuery, search_audit_events
 from verwijsindex.services.core import Core
 from verwijsindex.services.subject_access import SubjectRole, subject_access_report
 from verwijsindex.web import forms
@@ -37,6 +37,12 @@ bp.context_processor(template_helpers)
 
 PAGE_SIZE = 50
 OUTCOMES_NL = {Outcome.SUCCESS: "gelukt", Outcome.DENIED: "geweigerd"}
+# Which credential acted (audit.Who.credential), as the audit-log page names it.
+CREDENTIALS_NL = {
+    "system": "met systeemtoken",
+    "personal": "met persoonlijk token",
+    "web": "via de website (tweestapsverificatie)",
+}
 SUBJECT_ROLES_NL = {SubjectRole.CHILD: "jeugdige", SubjectRole.PARENT: "ouder"}
 BSN_MISSING = "Vul het BSN van de betrokkene in."
 ID_INVALID = "Vul een geldig id in: 36 tekens, zoals 0b7e3c1e-5f0a-4d8e-9a51-2c3d4e5f6a7b."
@@ -63,6 +69,21 @@ _CHAIN_REASONS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(r"records after seq (\d+) are missing \(the head says (\d+)\)"),
         "de records na record {0} ontbreken (het eindrecord noemt record {1})",
+    ),
+    (
+        re.compile(r"the log ends at seq (\d+) but .+ vouches for seq (\d+): .*"),
+        "het log eindigt bij record {0}, maar een ondertekend controlepunt noemt record {1}: "
+        "er zijn records verwijderd (afgekapt of teruggezet)",
+    ),
+    (
+        re.compile(r"record (\d+) is missing or differs from .+: .*"),
+        "record {0} ontbreekt of wijkt af van een ondertekend controlepunt: het log is "
+        "teruggezet of herschreven",
+    ),
+    (
+        re.compile(r"the anchor .+ is not signed with this service's checkpoint key .*"),
+        "een regel in het ankerbestand is niet door de verwijsindex ondertekend (vervalst of "
+        "gewijzigd)",
     ),
 ]
 
@@ -91,6 +112,7 @@ def privacy_helpers() -> dict[str, Any]:
         "getal": getal,
         "moment": moment,
         "outcome_nl": lambda outcome: OUTCOMES_NL.get(outcome, outcome),
+        "credential_nl": lambda kind: CREDENTIALS_NL.get(kind, kind),
         "subject_role_nl": lambda role: SUBJECT_ROLES_NL.get(role, str(role)),
     }
 
@@ -170,14 +192,27 @@ def audit_log() -> Response:
 @bp.get("/privacy/keten")
 @login_required(Role.PRIVACY_OFFICER)
 def chain() -> Response:
-    """Runs the full verification on every visit: the page is the check."""
-    verification: Verification = verify_audit_log(core(), actor())
+    """The result of the last verification, never a walk: at millions of records a walk
+    takes minutes, and would hold a server worker that long. A new one is queued (POST)
+    and run by `verwijsindex worker`."""
+    status = chain_status(core(), actor())
+    last = status.last
     return page(
         "web/privacy/chain.html",
-        verification=verification,
-        reason=chain_reason_nl(verification.reason),
-        checked_at=core().now(),
+        last=last,
+        pending=status.pending,
+        head_seq=status.head_seq,
+        reason=chain_reason_nl(last.reason) if last is not None else "",
     )
+
+
+@bp.post("/privacy/keten")
+@login_required(Role.PRIVACY_OFFICER)
+def request_chain_check() -> Response:
+    """`soort=volledig` walks every record; anything else only those since the newest
+    verified checkpoint."""
+    request_verification(core(), actor(), full=request.form.get("soort") == "volledig")
+    return redirect(url_for(".chain"), 303)
 
 
 # --- subject access ----------------------------------------------------------------------------

@@ -1,0 +1,209 @@
+"""The audit chain anchored outside the database (issue 10 item 3): signed checkpoints catch
+a truncated or rolled-back log, a forged anchor line is reported, and incremental
+verification covers exactly the records after the newest verified checkpoint.
+
+Tampering is done as someone with write access to the database but not to `keys/` or the
+anchor directory would do it; the checks run through `verwijsindex audit verify`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+from sqlalchemy import delete, select, text, update
+
+from tests.conftest import OTHER_CHILD_BSN, World
+from tests.integration.test_audit import records, scenario, tamper
+from verwijsindex.audit_anchor import ANCHOR_FILE
+from verwijsindex.cli import main
+from verwijsindex.config import Settings
+from verwijsindex.models import AuditEventRow, AuditHeadRow
+from verwijsindex.services import Core
+
+
+def cli(settings: Settings, *args: str) -> Result:
+    env = {
+        "VERWIJSINDEX_DATABASE_URL": settings.database_url,
+        "VERWIJSINDEX_KEYS_DIR": str(settings.keys_dir),
+    }
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def head_row(core: Core) -> dict[str, Any]:
+    with core.database.engine.connect() as connection:
+        row = connection.execute(select(AuditHeadRow)).one()
+    return dict(row._mapping)
+
+
+def checkpoint(settings: Settings) -> int:
+    made = cli(settings, "audit", "checkpoint", "--json")
+    assert made.exit_code == 0, made.output
+    seq: int = json.loads(made.stdout)["seq"]
+    return seq
+
+
+def test_a_truncated_log_fails_verify_against_the_newest_checkpoint(
+    world: World, core: Core, settings: Settings
+) -> None:
+    scenario(world)
+    anchored = checkpoint(settings)
+    assert anchored == records(core)[-1].seq
+    if core.database.dialect == "postgresql":
+        tamper(core, text("TRUNCATE audit_events, audit_head"))
+    else:
+        tamper(core, delete(AuditEventRow))
+        tamper(core, delete(AuditHeadRow))
+    result = cli(settings, "audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert "the log ends at seq 0 but checkpoint" in result.output
+    assert f"vouches for seq {anchored}" in result.output
+    assert "truncated or rolled back" in result.output
+
+
+def test_deleting_the_tail_and_restoring_an_older_head_fails_verify(
+    world: World, core: Core, settings: Settings
+) -> None:
+    anna, _ = scenario(world)
+    older_head = head_row(core)  # read earlier by whoever means to roll back
+    anna.signal(OTHER_CHILD_BSN)
+    anna.get("/api/v1/signals")
+    anchored = checkpoint(settings)
+    tamper(core, delete(AuditEventRow).where(AuditEventRow.seq > older_head["seq"]))
+    tamper(core, update(AuditHeadRow).values(**older_head))
+    result = cli(settings, "audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert f"record seq {older_head['seq'] + 1}" in result.output
+    assert f"vouches for seq {anchored}" in result.output
+
+
+def test_a_rollback_that_new_records_have_grown_past_the_checkpoint_is_found(
+    world: World, core: Core, settings: Settings
+) -> None:
+    """After a rollback the service writes on: the log is longer than the anchor again,
+    but the record at the anchored seq is another one."""
+    anna, _ = scenario(world)
+    older_head = head_row(core)
+    anna.get("/api/v1/signals")
+    anchored = checkpoint(settings)
+    tamper(core, delete(AuditEventRow).where(AuditEventRow.seq > older_head["seq"]))
+    tamper(core, update(AuditHeadRow).values(**older_head))
+    for _ in range(3):
+        anna.get("/api/v1/signals")
+    assert records(core)[-1].seq > anchored
+    result = cli(settings, "audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert f"record {anchored} is missing or differs from checkpoint" in result.output
+    assert "rolled back or rewritten" in result.output
+
+
+def test_an_edited_anchor_line_is_reported_as_forged(
+    world: World, core: Core, settings: Settings, audit_anchor_dir: Path
+) -> None:
+    scenario(world)
+    checkpoint(settings)
+    anchors = audit_anchor_dir / ANCHOR_FILE
+    line = json.loads(anchors.read_text())
+    payload = json.loads(line["payload"])
+    payload["chains"][0]["seq"] += 1000  # claim more than was there, keeping the signature
+    line["payload"] = json.dumps(payload, separators=(",", ":"))
+    anchors.write_text(json.dumps(line) + "\n")
+    result = cli(settings, "audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert "line 1 is not signed with this service's checkpoint key" in result.output
+
+
+def test_a_line_that_is_no_checkpoint_at_all_is_reported_as_forged(
+    world: World, core: Core, settings: Settings, audit_anchor_dir: Path
+) -> None:
+    scenario(world)
+    checkpoint(settings)
+    with (audit_anchor_dir / ANCHOR_FILE).open("a") as anchors:
+        anchors.write('{"payload": "{}", "signature": "AAAA"}\n')
+    result = cli(settings, "audit", "verify")
+    assert result.exit_code == 1
+    assert "line 2 is not signed" in result.output
+
+
+def test_a_witness_copy_catches_truncation_when_the_own_anchors_are_gone(
+    world: World, core: Core, settings: Settings, audit_anchor_dir: Path, tmp_path: Path
+) -> None:
+    scenario(world)
+    checkpoint(settings)
+    witness = tmp_path / "witness.jsonl"
+    shutil.copy(audit_anchor_dir / ANCHOR_FILE, witness)
+    (audit_anchor_dir / ANCHOR_FILE).unlink()
+    tamper(core, delete(AuditEventRow))
+    tamper(core, delete(AuditHeadRow))
+    assert cli(settings, "audit", "verify").exit_code == 0  # nothing left to compare with
+    result = cli(settings, "audit", "verify", "--anchor", str(witness))
+    assert result.exit_code == 1, result.output
+    assert "truncated or rolled back" in result.output
+
+
+def test_without_any_checkpoint_verify_warns_that_truncation_is_not_checkable(
+    world: World, settings: Settings
+) -> None:
+    scenario(world)
+    result = cli(settings, "audit", "verify")
+    assert result.exit_code == 0
+    assert "no signed checkpoint found" in result.stderr
+
+
+def verified_then_grown(world: World, core: Core, settings: Settings) -> int:
+    """A full verify anchors a verified checkpoint; then more records are written."""
+    anna, _ = scenario(world)
+    first = cli(settings, "audit", "verify", "--json")
+    assert first.exit_code == 0, first.output
+    verified_through: int = json.loads(first.stdout)["toSeq"]
+    anna.signal(OTHER_CHILD_BSN)
+    anna.get("/api/v1/signals")
+    anna.get("/api/v1/matches")
+    assert records(core)[-1].seq > verified_through + 2
+    return verified_through
+
+
+def test_incremental_verify_catches_an_edit_after_the_checkpoint_but_not_one_before_it(
+    world: World, core: Core, settings: Settings
+) -> None:
+    verified_through = verified_then_grown(world, core, settings)
+    before, after = 3, verified_through + 2
+    for seq in (before, after):
+        tamper(core, update(AuditEventRow).where(AuditEventRow.seq == seq).values(roles="x"))
+
+    incremental = cli(settings, "audit", "verify", "--incremental", "--json")
+    assert incremental.exit_code == 1
+    found = json.loads(incremental.stdout)
+    # It starts after the checkpoint, so the earlier edit is not even seen.
+    assert (found["fromSeq"], found["firstBadSeq"]) == (verified_through + 1, after)
+
+    full = cli(settings, "audit", "verify", "--full", "--json")
+    assert full.exit_code == 1
+    assert json.loads(full.stdout)["firstBadSeq"] == before
+
+
+def test_an_edit_before_the_verified_checkpoint_is_found_only_by_a_full_verify(
+    world: World, core: Core, settings: Settings
+) -> None:
+    verified_then_grown(world, core, settings)
+    tamper(core, update(AuditEventRow).where(AuditEventRow.seq == 3).values(roles="x"))
+    assert cli(settings, "audit", "verify", "--incremental").exit_code == 0
+    full = cli(settings, "audit", "verify", "--full")
+    assert full.exit_code == 1
+    assert "record seq 3" in full.output
+
+
+def test_incremental_verify_walks_only_the_records_since_the_verified_checkpoint(
+    world: World, core: Core, settings: Settings
+) -> None:
+    anna, _ = scenario(world)
+    assert cli(settings, "audit", "verify").exit_code == 0
+    newest = records(core)[-1].seq
+    anna.get("/api/v1/signals?status=active")
+    result = cli(settings, "audit", "verify", "--incremental", "--json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert (data["fromSeq"], data["checked"]) == (newest + 1, records(core)[-1].seq - newest)
