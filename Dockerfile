@@ -1,6 +1,7 @@
 # verwijsindex: `verwijsindex serve` migrates the database, creates keys on first run and runs
 # gunicorn itself. Keys and the default SQLite database live on the /data volume, never in the
 # image. psycopg[binary] brings its own libpq, so no system packages are needed.
+# Dependencies are installed from requirements/runtime.txt (hash-checked); see `make lock`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,9 +15,15 @@ RUN groupadd --system --gid 10001 verwijsindex \
 
 # The source stays in /app (root-owned, read-only to the service) so that migrations and
 # alembic configuration kept beside the package are found from the working directory too.
+# Dependencies come from the runtime lock, every file checked against its hash (setuptools,
+# the build backend, included), in a layer of their own; then the project itself, adding
+# nothing: no "whatever is newest" from the index at build time.
 WORKDIR /app
+COPY requirements/runtime.txt /app/requirements/runtime.txt
+RUN pip install --require-hashes -r requirements/runtime.txt
 COPY . /app
-RUN pip install . \
+RUN pip install --no-deps --no-build-isolation . \
+    && pip check \
     && rm -rf build *.egg-info \
     && mkdir -p /data/keys \
     && chown -R verwijsindex:verwijsindex /data \

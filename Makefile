@@ -7,7 +7,25 @@ SHELL := /bin/bash
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 TOOLS   := .tools
+
+# Dependencies are installed from hash-checked lock files made from pyproject.toml's ranges
+# (`make lock`), never "whatever is newest". The tools that make and audit the locks (uv,
+# pip-audit) live in their own virtualenv under .tools, from a lock of their own.
+RUNTIME_LOCK := requirements/runtime.txt
+DEV_LOCK     := requirements/dev.txt
+TOOLS_LOCK   := requirements/tools.txt
+TOOLS_VENV   := $(TOOLS)/venv
+TOOLS_STAMP  := $(TOOLS_VENV)/.installed
+LOCK_INDEX   ?= https://pypi.org/simple
+LOCK_ARGS    ?=
+# --universal: markers for every platform and Python >= 3.11, so one lock serves Linux and
+# macOS developers and the python:3.11-slim image; --no-config and an explicit index: the
+# lock is made from PyPI's files, whatever pip or uv configuration this machine has.
+UV_COMPILE = $(TOOLS_VENV)/bin/uv pip compile --quiet --no-config --index-url $(LOCK_INDEX) \
+	--universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' \
+	$(LOCK_ARGS)
 
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
@@ -26,26 +44,56 @@ ADR_DOCUMENT     ?= $(TOOLS)/openapi.json
 SPECTRAL_VERSION ?= 6.16.3
 SPECTRAL         := $(TOOLS)/node_modules/.bin/spectral
 
-.PHONY: help venv demo postgres chromium test-db test lint adr-lint bench clean distclean FORCE
+.PHONY: help venv demo postgres chromium test-db test lint adr-lint audit lock bench clean distclean FORCE
 
 help:
 	@echo "make demo       start the service with demo data (http://localhost:8080)"
 	@echo "make test       run the test suite against SQLite and PostgreSQL (PYTEST_ARGS=...)"
-	@echo "make lint       ruff, ruff format --check, mypy --strict, ADR (Spectral) lint"
+	@echo "make lint       ruff, ruff format --check, mypy --strict, ADR (Spectral) lint, pip-audit"
 	@echo "make adr-lint   only the NL API Design Rules lint of the OpenAPI document"
+	@echo "make audit      only pip-audit of the lock files (PIP_AUDIT_REQUIRED=1: fail if it cannot look up)"
+	@echo "make lock       regenerate requirements/*.txt from pyproject.toml (LOCK_ARGS=--upgrade)"
 	@echo "make bench      matching benchmark (BENCH_ARGS=...)"
 	@echo "make clean      remove caches and generated files; distclean also .venv and .tools"
 
 venv: $(STAMP)
 
-# Reinstall only when pyproject.toml changes; the install is editable, so code edits need none.
-$(STAMP): pyproject.toml
+# Reinstall only when a lock changes; the install is editable, so code edits need none. The
+# project itself comes without dependencies and without build isolation (setuptools is in the
+# lock too); `pip check` then fails if pyproject.toml names a package the lock lacks.
+$(STAMP): $(DEV_LOCK) pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q --require-hashes -r $(DEV_LOCK)
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip check
 	touch $@
 
-demo: venv
+# What serving needs and nothing more (no test or lint tools): `make demo` on a fresh clone.
+$(RUNTIME_STAMP): $(RUNTIME_LOCK) pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --require-hashes -r $(RUNTIME_LOCK)
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip check
+	touch $@
+
+demo: $(RUNTIME_STAMP)
 	$(VENV)/bin/verwijsindex serve --demo
+
+$(TOOLS_STAMP): $(TOOLS_LOCK)
+	test -x $(TOOLS_VENV)/bin/python || python3 -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install -q --require-hashes -r $(TOOLS_LOCK)
+	touch $@
+
+# Keeps the pins already in the locks unless pyproject.toml's ranges exclude them; pass
+# LOCK_ARGS=--upgrade (or --upgrade-package NAME) to move to newer releases.
+lock: $(TOOLS_STAMP)
+	$(UV_COMPILE) pyproject.toml requirements/build.in -o $(RUNTIME_LOCK)
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -c $(RUNTIME_LOCK) -o $(DEV_LOCK)
+	$(UV_COMPILE) requirements/tools.in -o $(TOOLS_LOCK)
+
+# The dev lock holds the runtime lock's packages at the same versions, plus the dev extras.
+audit: $(TOOLS_STAMP)
+	.ci/audit-locks $(TOOLS_VENV)/bin/pip-audit $(DEV_LOCK) $(TOOLS_LOCK)
 
 postgres:
 	@PG_HOST=$(PG_HOST) PG_PORT=$(PG_PORT) .ci/ensure-postgres
@@ -73,6 +121,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy --strict verwijsindex
 	@$(MAKE) --no-print-directory adr-lint
+	@$(MAKE) --no-print-directory audit
 
 adr-lint: $(SPECTRAL) $(ADR_DOCUMENT)
 	$(SPECTRAL) lint --fail-severity=error -r $(ADR_RULESET) $(ADR_DOCUMENT)
