@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None, *, clock: object = None) -> Fla
     loudly rather than mint a fresh pseudonym key that silently matches nothing. They are
     created by `verwijsindex serve` or `verwijsindex db upgrade`.
     """
-    from verwijsindex import access_log, api, web
+    from verwijsindex import access_log, api, ratelimit, web
     from verwijsindex.crypto import load_keys
     from verwijsindex.db import Database
     from verwijsindex.services import Core, system_clock
@@ -38,5 +38,6 @@ def create_app(settings: Settings | None = None, *, clock: object = None) -> Fla
     app.extensions["verwijsindex"] = core
     api.init_app(app)
     web.init_app(app)
+    ratelimit.init_app(app, settings)  # after the blueprints: it wraps their views
     access_log.init_app(app)
     return app
