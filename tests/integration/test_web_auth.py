@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from tests.conftest import World
 from verwijsindex.domain import NotFound, Professional
 from verwijsindex.models import AuditEventRow, ProfessionalRow
-from verwijsindex.services import Actor, Core, directory, web_auth
+from verwijsindex.services import Actor, Core, directory, invitations
 from verwijsindex.services import admin as admin_service
 from verwijsindex.services.audit_log import verify_audit_log
 from verwijsindex.services.web_auth import LoginRefused, backfill_email_lookups
@@ -33,27 +33,27 @@ def invitee(world: World, core: Core) -> tuple[Actor, Professional]:
 
 def test_only_the_newest_invitation_works(world: World, core: Core) -> None:
     bea, new = invitee(world, core)
-    first = web_auth.invite(core, bea, new.id)
-    second = web_auth.invite(core, bea, new.id)
+    first = invitations.invite(core, bea, new.id)
+    second = invitations.invite(core, bea, new.id)
 
     with pytest.raises(LoginRefused):
-        web_auth.accept_invitation(core, first, PASSWORD, PASSWORD)
-    assert web_auth.accept_invitation(core, second, PASSWORD, PASSWORD)
+        invitations.accept_invitation(core, first, PASSWORD, PASSWORD)
+    assert invitations.accept_invitation(core, second, PASSWORD, PASSWORD)
     with pytest.raises(LoginRefused):  # and only once
-        web_auth.accept_invitation(core, second, PASSWORD, PASSWORD)
+        invitations.accept_invitation(core, second, PASSWORD, PASSWORD)
 
 
 def test_deactivation_cancels_open_invitations_and_nobody_inactive_is_invited(
     world: World, core: Core
 ) -> None:
     bea, new = invitee(world, core)
-    token = web_auth.invite(core, bea, new.id)
+    token = invitations.invite(core, bea, new.id)
     directory.deactivate_professional(core, bea, new.id)
 
     with pytest.raises(LoginRefused):
-        web_auth.accept_invitation(core, token, PASSWORD, PASSWORD)
+        invitations.accept_invitation(core, token, PASSWORD, PASSWORD)
     with pytest.raises(NotFound):
-        web_auth.invite(core, bea, new.id)
+        invitations.invite(core, bea, new.id)
 
 
 def test_a_beheerders_creations_and_a_chain_check_name_who_did_them(

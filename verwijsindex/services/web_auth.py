@@ -1,9 +1,13 @@
-"""People logging into the web UI: password, then a TOTP second factor; sessions; invitations.
+"""People logging into the web UI: password, then a TOTP second factor; sessions.
 
-- Passwords are argon2 hashes; an unknown address costs the same work as a known one and
-  gets the same answer, so the login page does not reveal who has an account.
-- Failed passwords and codes count towards a lock-out (LOCK_AFTER failures lock the
-  account for LOCK_FOR); a full login resets the count.
+- Passwords are argon2 hashes; an unknown address, an inactive or a locked account cost the
+  same work as a known one and get the same answer, so the login page tells no one who has
+  an account or who is locked out.
+- Every password and code is counted towards a lock-out *before* it is checked, in one
+  atomic statement (LOCK_AFTER failures lock the account for LOCK_FOR), so parallel
+  guessing gets no more tries than sequential guessing; a full login resets the count.
+  Throttling per client address (verwijsindex.ratelimit) comes on top: the lock-out alone
+  would let anyone lock anyone out, the throttle alone would let a botnet guess on.
 - A TOTP code is accepted one step either side of now, and never twice (the last step
   used is stored), so an overheard code cannot be replayed.
 - Sessions live server-side; the browser holds a random token, the database its SHA-256.
@@ -20,35 +24,36 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 import pyotp
 from argon2.exceptions import VerificationError
 
 from verwijsindex.audit import AuditEntry, Who
-from verwijsindex.domain import InvalidInput, NotFound, Problem, Role
 from verwijsindex.repository import LoginRecord, WebSession
-from verwijsindex.services.admin import MIN_PASSWORD_LENGTH, TOTP_ISSUER, password_hasher
+from verwijsindex.services.admin import TOTP_ISSUER, password_hasher
 from verwijsindex.services.core import Actor, Core, Transaction
-from verwijsindex.services.refusals import Refusal, records_refusals
 
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
 IDLE = timedelta(minutes=30)
 MAX_AGE = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)
-INVITATION_VALID = timedelta(days=7)
 
 PASSWORD = "password"  # noqa: S105 - a stage name: the second factor is still to come
 TOTP_SETUP = "totp_setup"  # first login: scan the QR code, confirm a code
 ACTIVE = "active"
+WEB: Final = "web"  # the credential kind in audit records: password + TOTP session
 
-# Verified when the address is unknown, so both paths cost one argon2 verification.
+# Verified when there is no account to check (unknown, inactive, locked), so every path
+# costs one argon2 verification.
 _DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
 
 
 class LoginRefused(Exception):
-    """`reason` is `credentials` (wrong address, password or code: deliberately one answer)
-    or `locked` (too many failures; try again later)."""
+    """`reason` is `credentials` (wrong, unknown or locked address or password, wrong code:
+    deliberately one answer) or `locked` (at the code step, when the password was right:
+    too many failures, try again later)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -56,14 +61,14 @@ class LoginRefused(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class _Person:
-    """The audit identity of someone not yet logged in."""
+class Person:
+    """The audit identity of someone not yet logged in (or logging out) at the web UI."""
 
     professional_id: uuid.UUID | None
 
     @property
     def who(self) -> Who:
-        return Who(self.professional_id, None, ())
+        return Who(self.professional_id, None, (), credential=WEB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,67 +79,67 @@ class CurrentSession:
     actor: Actor
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the database keeps of a session or invitation token."""
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def _new_session(tx: Transaction, professional_id: uuid.UUID, stage: str) -> str:
+def new_session(tx: Transaction, professional_id: uuid.UUID, stage: str) -> str:
+    """A new web session at `stage`; returns the token for the browser's cookie."""
     token = secrets.token_urlsafe(32)
     tx.repo.add_web_session(
-        WebSession(_hash(token), professional_id, stage, secrets.token_urlsafe(32), tx.now, tx.now)
+        WebSession(
+            token_hash(token), professional_id, stage, secrets.token_urlsafe(32), tx.now, tx.now
+        )
     )
     return token
 
 
-def _locked(record: LoginRecord, now: datetime) -> bool:
-    return record.locked_until is not None and record.locked_until > now
-
-
-def _count_failure(tx: Transaction, record: LoginRecord) -> None:
-    failures = record.failed_logins + 1
-    if failures >= LOCK_AFTER:
-        tx.repo.update_login_state(
-            record.professional_id, failed_logins=0, locked_until=tx.now + LOCK_FOR
-        )
-    else:
-        tx.repo.update_login_state(record.professional_id, failed_logins=failures)
-
-
 def log_in(core: Core, email: str, password: str) -> tuple[str, str]:
     """Check the password; returns (session token, stage): `password` when the second factor
-    is to come, `totp_setup` at first login (show the QR code)."""
+    is to come, `totp_setup` at first login (show the QR code).
+
+    An unknown address, an inactive or locked account and a wrong password are refused
+    alike (`credentials`), after the same work: one argon2 verification (against a dummy
+    hash when there is no account to check) and the same two transactions. So neither the
+    answer nor its timing tells whether an address has an account or is locked.
+    """
     with core.transaction(write=True) as tx:
         record = tx.repo.login_record_by_email(email)
-        tx.who = _Person(record.professional_id if record else None).who
-        refusal = _password_refusal(tx, record, password)
-        if refusal is not None or record is None:
+        claimed = (
+            record is not None
+            and record.active
+            and record.password_hash is not None
+            and tx.repo.claim_login_attempt(record.professional_id, tx.now, LOCK_AFTER, LOCK_FOR)
+        )
+        tx.commit()
+    # Verified outside any transaction: the claim is already committed (parallel attempts
+    # see it), and a slow hash must not hold a row lock or SQLite's write lock.
+    checked = record.password_hash if claimed and record and record.password_hash else None
+    right = _verifies(checked or _DUMMY_HASH, password) and checked is not None
+    rehashed = (
+        password_hasher.hash(password)
+        if right and checked and password_hasher.check_needs_rehash(checked)
+        else None
+    )
+    with core.transaction(write=True) as tx:
+        tx.who = Person(record.professional_id if record else None).who
+        if not right or record is None:
             tx.record(
                 AuditEntry(
                     "session:login-password", "professional", tx.who.professional_id
                 ).denied()
             )
             tx.commit()
-            raise LoginRefused(refusal or "credentials")
-        assert record.password_hash is not None
-        if password_hasher.check_needs_rehash(record.password_hash):
-            tx.repo.set_password_hash(record.professional_id, password_hasher.hash(password))
+            raise LoginRefused("credentials")
+        tx.repo.release_login_attempt(record.professional_id, LOCK_AFTER)
+        if rehashed:
+            tx.repo.set_password_hash(record.professional_id, rehashed)
         stage = PASSWORD if record.totp_confirmed else TOTP_SETUP
-        token = _new_session(tx, record.professional_id, stage)
+        token = new_session(tx, record.professional_id, stage)
         tx.record(AuditEntry("session:login-password", "professional", record.professional_id))
         tx.commit()
     return token, stage
-
-
-def _password_refusal(tx: Transaction, record: LoginRecord | None, password: str) -> str | None:
-    if record is None or record.password_hash is None:
-        _verifies(_DUMMY_HASH, password)
-        return "credentials"
-    if _locked(record, tx.now):
-        return "locked"
-    if not record.active or not _verifies(record.password_hash, password):
-        _count_failure(tx, record)
-        return "credentials"
-    return None
 
 
 def _verifies(password_hash: str, password: str) -> bool:
@@ -162,9 +167,13 @@ def _check_code(record: LoginRecord, code: str, now: datetime) -> int | None:
 
 def complete_login(core: Core, token: str, code: str) -> str:
     """Second factor (or, at first login, its set-up confirmed): returns a new token for
-    the logged-in session; the old one ends."""
+    the logged-in session; the old one ends.
+
+    Each code is claimed against the lock-out before it is checked, in the same
+    transaction (checking a code is cheap), so parallel guesses are bounded like passwords.
+    """
     with core.transaction(write=True) as tx:
-        session = tx.repo.web_session(_hash(token))
+        session = tx.repo.web_session(token_hash(token))
         if (
             session is None
             or session.stage not in (PASSWORD, TOTP_SETUP)
@@ -173,32 +182,24 @@ def complete_login(core: Core, token: str, code: str) -> str:
             raise LoginRefused("credentials")
         record = tx.repo.login_record(session.professional_id)
         assert record is not None
-        tx.who = _Person(record.professional_id).who
-        if _locked(record, tx.now) or not record.active:
+        tx.who = Person(record.professional_id).who
+        denied = AuditEntry("session:login-code", "professional", record.professional_id).denied()
+        if not record.active or not tx.repo.claim_login_attempt(
+            record.professional_id, tx.now, LOCK_AFTER, LOCK_FOR
+        ):
             tx.repo.end_web_session(session.token_hash)
-            tx.record(
-                AuditEntry("session:login-code", "professional", record.professional_id).denied()
-            )
+            tx.record(denied)
             tx.commit()
             raise LoginRefused("locked" if record.active else "credentials")
         step = _check_code(record, code, tx.now)
-        if step is None:
-            _count_failure(tx, record)
-            tx.record(
-                AuditEntry("session:login-code", "professional", record.professional_id).denied()
-            )
+        if step is None or not tx.repo.complete_second_factor(
+            record.professional_id, step, tx.now, confirm=session.stage == TOTP_SETUP
+        ):
+            tx.record(denied)
             tx.commit()
             raise LoginRefused("credentials")
-        values: dict[str, object] = {
-            "failed_logins": 0,
-            "locked_until": None,
-            "totp_last_step": step,
-        }
-        if session.stage == TOTP_SETUP:
-            values["totp_confirmed_at"] = tx.now
-        tx.repo.update_login_state(record.professional_id, **values)
         tx.repo.end_web_session(session.token_hash)
-        new_token = _new_session(tx, record.professional_id, ACTIVE)
+        new_token = new_session(tx, record.professional_id, ACTIVE)
         tx.record(AuditEntry("session:login", "professional", record.professional_id))
         tx.commit()
     return new_token
@@ -207,7 +208,7 @@ def complete_login(core: Core, token: str, code: str) -> str:
 def totp_provisioning_uri(core: Core, token: str) -> str | None:
     """For the QR code at first login: only while the set-up is pending."""
     with core.transaction(write=False) as tx:
-        session = tx.repo.web_session(_hash(token))
+        session = tx.repo.web_session(token_hash(token))
         if session is None or session.stage != TOTP_SETUP or _expired(session, tx.now):
             return None
         record = tx.repo.login_record(session.professional_id)
@@ -226,79 +227,36 @@ def _expired(session: WebSession, now: datetime) -> bool:
 def current_session(core: Core, token: str) -> CurrentSession | None:
     """The session behind a cookie, or None when it is unknown, expired, or its person was
     deactivated. Use is noted at most once a minute (idle expiry needs no finer grain)."""
-    token_hash = _hash(token)
+    hashed = token_hash(token)
     with core.transaction(write=False) as tx:
-        session = tx.repo.web_session(token_hash)
+        session = tx.repo.web_session(hashed)
         if session is None:
             return None
         professional = tx.repo.professional(session.professional_id)
         now = tx.now
     if professional is None or not professional.active or _expired(session, now):
         with core.transaction(write=True) as tx:
-            tx.repo.end_web_session(token_hash)
+            tx.repo.end_web_session(hashed)
             tx.commit()
         return None
     if now - session.last_seen_at >= TOUCH_EVERY:
         with core.transaction(write=True) as tx:
-            tx.repo.touch_web_session(token_hash, last_seen_at=tx.now)
+            tx.repo.touch_web_session(hashed, last_seen_at=tx.now)
             tx.commit()
-    return CurrentSession(token_hash, session.stage, session.csrf_token, Actor(professional))
+    return CurrentSession(
+        hashed, session.stage, session.csrf_token, Actor(professional, credential=WEB)
+    )
 
 
 def log_out(core: Core, token: str) -> None:
     with core.transaction(write=True) as tx:
-        session = tx.repo.web_session(_hash(token))
+        session = tx.repo.web_session(token_hash(token))
         if session is None:
             return
-        tx.who = _Person(session.professional_id).who
+        tx.who = Person(session.professional_id).who
         tx.repo.end_web_session(session.token_hash)
         tx.record(AuditEntry("session:logout", "professional", session.professional_id))
         tx.commit()
-
-
-# --- invitations ----------------------------------------------------------------------------
-
-
-@records_refusals
-def invite(core: Core, actor: Actor, professional_id: uuid.UUID) -> str:
-    """A one-time invitation token for an active professional (beheerder). Earlier
-    invitations of the same person stop working: only the newest link counts."""
-    actor.require(Role.BEHEERDER)
-    token = secrets.token_urlsafe(32)
-    with core.transaction(write=True, actor=actor) as tx:
-        record = tx.repo.login_record(professional_id)
-        if record is None or not record.active:
-            raise Refusal(
-                NotFound("No such active professional."),
-                AuditEntry("professional:invite", "professional", professional_id),
-            )
-        tx.repo.cancel_invitations_of(professional_id)
-        tx.repo.add_invitation(_hash(token), professional_id, tx.now, tx.now + INVITATION_VALID)
-        tx.record(AuditEntry("professional:invite", "professional", professional_id))
-        tx.commit()
-    return token
-
-
-def accept_invitation(core: Core, invitation: str, password: str, repeated: str) -> str:
-    """Set the password; returns a session token at the TOTP set-up stage."""
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(Problem("password", f"At least {MIN_PASSWORD_LENGTH} characters."))
-    if password != repeated:
-        problems.append(Problem("repeated", "The two passwords differ."))
-    if problems:
-        raise InvalidInput(problems)
-    with core.transaction(write=True) as tx:
-        professional_id = tx.repo.use_invitation(_hash(invitation), tx.now)
-        if professional_id is None:
-            raise LoginRefused("credentials")
-        tx.who = _Person(professional_id).who
-        tx.repo.set_password_hash(professional_id, password_hasher.hash(password))
-        tx.repo.update_login_state(professional_id, totp_confirmed_at=None, totp_last_step=None)
-        token = _new_session(tx, professional_id, TOTP_SETUP)
-        tx.record(AuditEntry("invitation:accept", "professional", professional_id))
-        tx.commit()
-    return token
 
 
 def backfill_email_lookups(core: Core) -> int:
