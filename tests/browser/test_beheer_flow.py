@@ -77,15 +77,24 @@ def test_a_beheerder_invites_a_professional_who_sets_up_their_account(
     bea.get_by_role("button", name="Uitnodiging maken").click()
     expect(bea.get_by_text(ONCE)).to_be_visible()
     link = bea.get_by_label("Uitnodigingslink").input_value()
-    assert re.fullmatch(r"https?://[^/]+/uitnodiging/[A-Za-z0-9_-]{20,}", link)
-    assert "/uitnodiging/" not in bea.url  # the link was in the answer to a POST only
+    # The code is in the #-part, which the browser never sends: it reaches no access log.
+    assert re.fullmatch(r"https?://[^/]+/uitnodiging#[A-Za-z0-9_-]{20,}", link)
+    assert "/uitnodiging" not in bea.url  # the link was in the answer to a POST only
     screenshot(bea, "07-uitnodiging")
 
     # Chris opens the link on his phone: the configured base URL is not this test server,
     # so the link's path is opened here.
     chris = new_page(width=390)
-    chris.goto(urlsplit(link).path)
+    code = urlsplit(link).fragment
+    requested: list[str] = []
+    chris.on("request", lambda request: requested.append(request.url))
+    chris.goto(f"{urlsplit(link).path}#{code}")
     expect(chris.get_by_role("heading", name="Welkom bij de verwijsindex")).to_be_visible()
+    # The script took the code from the #-part into the form, hid the field and dropped the
+    # #-part from the address bar; no request the browser made carried it.
+    expect(chris.get_by_label("Code uit uw uitnodigingslink")).to_be_hidden()
+    assert chris.locator("input[name=uitnodiging]").input_value() == code
+    assert "#" not in chris.url
     chris.get_by_label("Nieuw wachtwoord").fill(PASSWORD)
     chris.get_by_label("Herhaal het wachtwoord").fill(PASSWORD)
     chris.get_by_role("button", name="Wachtwoord instellen").click()
@@ -97,10 +106,11 @@ def test_a_beheerder_invites_a_professional_who_sets_up_their_account(
     chris.get_by_role("button", name=re.compile("inloggen", re.IGNORECASE)).click()
     expect(chris.get_by_role("heading", level=1)).to_have_text("Welkom, Chris Claassen")
     expect(chris.get_by_text("Wijkteam Oost")).to_be_visible()
+    assert not [url for url in requested if code in url]
     # The link worked once.
     clock.advance(seconds=30)
     other = new_page()
-    other.goto(urlsplit(link).path)
+    other.goto(f"{urlsplit(link).path}#{code}")
     other.get_by_label("Nieuw wachtwoord").fill(PASSWORD)
     other.get_by_label("Herhaal het wachtwoord").fill(PASSWORD)
     other.get_by_role("button", name="Wachtwoord instellen").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import People
 
@@ -88,10 +88,15 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(
         page.get_by_role("button", name="Verder").click()
         expect(page.get_by_text("Deze combinatie klopt niet")).to_be_visible()
 
+    # Locked: the right password gets the same answer as a wrong one (or an unknown
+    # address), which mentions both possibilities.
     page.get_by_label("E-mailadres").fill(anna.email)
     page.get_by_label("Wachtwoord").fill(anna.password)
     page.get_by_role("button", name="Verder").click()
-    expect(page.get_by_text("tijdelijk geblokkeerd")).to_be_visible()
+    expect(
+        page.get_by_text("Deze combinatie klopt niet, of uw account is tijdelijk geblokkeerd")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Inloggen")).to_be_visible()
 
     people.clock.advance(minutes=16)  # the lock runs out
     people.log_in(page, anna)
@@ -164,3 +169,39 @@ def test_a_deactivated_professional_is_logged_out_at_once(
 
     page.goto("/")
     expect(page).to_have_url("/inloggen?volgende=/")
+
+
+def test_without_javascript_the_invitation_code_is_pasted_into_the_form(
+    browser: Browser, live_url: str, people: People
+) -> None:
+    """The #-part of the link never reaches the server; without the script that copies it,
+    the visible field takes it instead, and the rest of the set-up works as usual."""
+    from verwijsindex.services import Actor, invitations
+
+    people.create("Bea Beheer", roles=("beheerder",))
+    with people.core.transaction(write=False) as tx:
+        bea = tx.repo.login_record_by_email("bea.beheer@example.org")
+        assert bea is not None
+        beheerder = tx.repo.professional(bea.professional_id)
+    assert beheerder is not None
+    chris = people.create("Chris Claassen", organisation="Wijkteam Oost")
+    with people.core.transaction(write=False) as tx:
+        record = tx.repo.login_record_by_email(chris.email)
+    assert record is not None
+    code = invitations.invite(
+        people.core, Actor(beheerder, credential="web"), record.professional_id
+    )
+    context = browser.new_context(base_url=live_url, java_script_enabled=False, locale="nl-NL")
+    page = context.new_page()
+
+    page.goto(f"/uitnodiging#{code}")
+    field = page.get_by_label("Code uit uw uitnodigingslink")
+    expect(field).to_be_visible()
+    expect(field).to_have_value("")
+    field.fill(code)
+    page.get_by_label("Nieuw wachtwoord").fill(chris.password)
+    page.get_by_label("Herhaal het wachtwoord").fill(chris.password)
+    page.get_by_role("button", name="Wachtwoord instellen").click()
+
+    expect(page.get_by_role("heading", name="Tweede stap instellen")).to_be_visible()
+    context.close()

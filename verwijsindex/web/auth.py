@@ -1,4 +1,10 @@
-"""Login (password, then TOTP; QR code at first login), logout, invitations."""
+"""Login (password, then TOTP; QR code at first login), logout, invitations.
+
+Invitation links are `/uitnodiging#<code>`: the code is in the fragment, which a browser
+never sends, so it lands in no access log, proxy log or Referer. A small script
+(static/invitation.js) copies it into the form; without JavaScript the person pastes it
+into the field. The code then travels only in the POST body.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from verwijsindex.domain import InvalidInput
-from verwijsindex.services import web_auth
+from verwijsindex.services import invitations, web_auth
 from verwijsindex.services.web_auth import LoginRefused
 from verwijsindex.web.context import SESSION_COOKIE, core, end_session, start_session, web_session
 from verwijsindex.web.pages import errors_of, local_path, page
@@ -17,11 +23,22 @@ from verwijsindex.web.pages import errors_of, local_path, page
 # The web templates live here; Flask searches every blueprint's folder, so all pages find them.
 bp = Blueprint("web_auth", __name__, template_folder="templates")
 
-REFUSED = {
-    "credentials": "Deze combinatie klopt niet. Controleer uw gegevens en probeer het opnieuw.",
-    "locked": "Uw account is tijdelijk geblokkeerd na te veel mislukte pogingen. "
-    "Probeer het over 15 minuten opnieuw.",
-}
+# One answer for a wrong password, an unknown address and a locked account: which of them
+# it was is exactly what the login page must not tell a stranger.
+NOT_LOGGED_IN = (
+    "Deze combinatie klopt niet, of uw account is tijdelijk geblokkeerd na te veel mislukte "
+    "pogingen. Controleer uw gegevens en probeer het opnieuw, of wacht 15 minuten."
+)
+# After a right password the person is known, so the code step may say why.
+LOCKED = (
+    "Uw account is tijdelijk geblokkeerd na te veel mislukte pogingen. "
+    "Probeer het over 15 minuten opnieuw."
+)
+INVITATION_INVALID = "Deze uitnodiging is niet (meer) geldig. Vraag uw beheerder om een nieuwe."
+OLD_INVITATION_LINK = (
+    "Deze uitnodigingslink heeft een vorm die niet meer werkt. Vraag uw beheerder om een "
+    "nieuwe uitnodiging."
+)
 NOTICES = {
     "uitgelogd": "U bent uitgelogd.",
     "verlopen": "Uw sessie is verlopen. Log opnieuw in.",
@@ -43,10 +60,8 @@ def login() -> Response:
     email = request.form.get("email", "").strip()
     try:
         token, stage = web_auth.log_in(core(), email, request.form.get("password", ""))
-    except LoginRefused as refused:
-        return page(
-            "web/auth/login.html", 401, volgende=_next(), email=email, error=REFUSED[refused.reason]
-        )
+    except LoginRefused:
+        return page("web/auth/login.html", 401, volgende=_next(), email=email, error=NOT_LOGGED_IN)
     target = "web_auth.setup" if stage == web_auth.TOTP_SETUP else "web_auth.code"
     return start_session(redirect(url_for(target, volgende=_next()), 303), token)
 
@@ -79,7 +94,7 @@ def _second_factor(template: str, stage: str) -> Response:
         new_token = web_auth.complete_login(core(), token, request.form.get("code", ""))
     except LoginRefused as refused:
         if refused.reason == "locked":
-            return end_session(page("web/auth/login.html", 401, error=REFUSED["locked"]))
+            return end_session(page("web/auth/login.html", 401, error=LOCKED))
         return page(
             template, 401, error="Deze code klopt niet. Probeer de nieuwste code.", **context
         )
@@ -94,23 +109,31 @@ def logout() -> Response:
     return end_session(redirect(url_for("web_auth.login", melding="uitgelogd"), 303))
 
 
-@bp.route("/uitnodiging/<invitation>", methods=["GET", "POST"])
-def invitation(invitation: str) -> Response:
+@bp.route("/uitnodiging", methods=["GET", "POST"])
+def invitation() -> Response:
+    """Choose a password with the code from the invitation link (see the module docstring)."""
     if request.method == "GET":
         return page("web/auth/invitation.html")
-    try:
-        token = web_auth.accept_invitation(
-            core(),
-            invitation,
-            request.form.get("password", ""),
-            request.form.get("repeated", ""),
-        )
-    except InvalidInput as error:
-        return page("web/auth/invitation.html", 400, errors=errors_of(error))
-    except LoginRefused:
+    code = request.form.get("uitnodiging", "").strip()
+    if not code:
         return page(
             "web/auth/invitation.html",
             400,
-            error="Deze uitnodiging is niet (meer) geldig. Vraag uw beheerder om een nieuwe.",
+            errors={"uitnodiging": "Vul de code uit uw uitnodigingslink in."},
         )
+    try:
+        token = invitations.accept_invitation(
+            core(), code, request.form.get("password", ""), request.form.get("repeated", "")
+        )
+    except InvalidInput as error:
+        return page("web/auth/invitation.html", 400, errors=errors_of(error), code=code)
+    except LoginRefused:
+        return page("web/auth/invitation.html", 400, error=INVITATION_INVALID)
     return start_session(redirect(url_for("web_auth.setup"), 303), token)
+
+
+@bp.route("/uitnodiging/<path:old>", methods=["GET", "POST"])
+def old_invitation_link(old: str) -> Response:
+    """Links from before the code moved into the fragment carried it in the path (and so
+    into access logs). They are not accepted: the beheerder makes a new one."""
+    return page("web/error.html", 410, title="Deze link werkt niet meer", text=OLD_INVITATION_LINK)

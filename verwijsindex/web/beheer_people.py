@@ -1,9 +1,10 @@
 """The beheerder's pages on the people of the region: organisations and professionals.
 
 A professional is invited, never given a password: the beheerder creates the person and
-gets a one-time invitation link (`/uitnodiging/<token>`) to pass on; the person chooses a
+gets a one-time invitation link (`/uitnodiging#<code>`) to pass on; the person chooses a
 password and sets up the second factor. The link is shown once, on the page that answers
-the POST: it is never put in a URL of ours, and the service keeps only its hash.
+the POST: the code is never put in a URL path of ours (the browser keeps the #-part to
+itself), and the service keeps only its hash.
 
 Like the professional's pages, every other POST ends in a 303 to a URL with ids only and
 at most a `?melding=` key naming a fixed notice.
@@ -19,7 +20,7 @@ from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from verwijsindex.domain import InvalidInput, NotFound, Organisation, Professional, Role, Sector
-from verwijsindex.services import admin, directory, web_auth
+from verwijsindex.services import admin, directory, invitations
 from verwijsindex.web import forms
 from verwijsindex.web.context import actor, core, login_required
 from verwijsindex.web.pages import page, reason_nl
@@ -211,13 +212,13 @@ def invite() -> Response:
 
 def _invitation_page(professional: Professional, *, new_person: bool = True) -> Response:
     """The link is in this page only: copy it now, it cannot be shown again."""
-    token = web_auth.invite(core(), actor(), professional.id)
+    token = invitations.invite(core(), actor(), professional.id)
     return page(
         "web/beheer/invitation.html",
         professional=professional,
         new_person=new_person,
-        link=f"{core().settings.base_url.rstrip('/')}/uitnodiging/{token}",
-        valid_until=core().now() + web_auth.INVITATION_VALID,
+        link=f"{core().settings.base_url.rstrip('/')}/uitnodiging#{token}",
+        valid_until=core().now() + invitations.INVITATION_VALID,
     )
 
 
