@@ -18,11 +18,13 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from tests.conftest import FakeClock
 from tests.web.conftest import PASSWORD, csrf_of, log_in
 from verwijsindex import ratelimit
+from verwijsindex.models import AuditEventRow
 from verwijsindex.services import Core, web_auth
 from verwijsindex.services import admin as admin_service
 
@@ -204,3 +206,22 @@ def test_a_locked_account_and_an_unknown_address_get_the_same_answer_after_the_s
         assert answer.get_data(as_text=True).replace(known, "ADDRESS") == expected_body, case
         assert comparable(answer) == comparable(stranger), case
         assert work == stranger_work, case
+
+
+def test_logging_in_and_acting_on_the_web_are_audited_as_the_web_credential(
+    app: Flask, core: Core, clock: FakeClock
+) -> None:
+    anna = person(core)
+    http = app.test_client()
+    log_in(http, "anna.de.vries@example.org", clock)
+    assert http.get("/signalen").status_code == 200  # a read of her own signals, audited
+    with core.transaction(write=False) as tx:
+        rows = tx.uow.session.execute(
+            select(AuditEventRow.action, AuditEventRow.credential).where(
+                AuditEventRow.actor_id == anna
+            )
+        ).all()
+    credentials = {action: credential for action, credential in rows}
+    assert {"web:session:login-password", "web:session:login"} <= credentials.keys()
+    assert any(a.startswith("web:signal") for a in credentials), credentials
+    assert set(credentials.values()) == {"web"}, credentials
