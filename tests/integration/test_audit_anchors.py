@@ -207,3 +207,44 @@ def test_incremental_verify_walks_only_the_records_since_the_verified_checkpoint
     data = json.loads(result.stdout)
     assert result.exit_code == 0, result.output
     assert (data["fromSeq"], data["checked"]) == (newest + 1, records(core)[-1].seq - newest)
+
+
+def test_maintenance_verifies_the_new_records_and_anchors_a_checkpoint(
+    world: World, core: Core, settings: Settings, audit_anchor_dir: Path
+) -> None:
+    scenario(world)
+    result = cli(settings, "maintenance")
+    assert result.exit_code == 0, result.output
+    assert "new audit records: intact" in result.stdout
+    (line,) = (audit_anchor_dir / ANCHOR_FILE).read_text().splitlines()
+    payload = json.loads(json.loads(line)["payload"])
+    assert payload["verified"] is True
+    assert payload["chains"] == [
+        {"chain": 0, "seq": records(core)[-1].seq, "mac": records(core)[-1].mac}
+    ]
+    assert "verwijsindex.audit.checkpoint" in result.stderr  # the log line
+
+
+def test_maintenance_exits_1_when_the_log_is_broken(
+    world: World, core: Core, settings: Settings
+) -> None:
+    scenario(world)
+    tamper(core, update(AuditEventRow).where(AuditEventRow.seq == 4).values(roles="x"))
+    result = cli(settings, "maintenance")
+    assert result.exit_code == 1
+    assert "audit log BROKEN at record seq 4" in result.stderr
+
+
+def test_the_worker_once_runs_a_queued_verification(
+    world: World, core: Core, settings: Settings
+) -> None:
+    scenario(world)
+    with core.transaction(write=True) as tx:
+        tx.repo.queue_verification(tx.now, source="web", full=True, requested_by=None)
+        tx.commit()
+    result = cli(settings, "worker", "--once", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["verificationsRun"] == 1
+    with core.transaction(write=False) as tx:
+        last = tx.repo.last_verification()
+        assert last is not None and (last.ok, last.full, last.source) == (True, True, "web")
