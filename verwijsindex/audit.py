@@ -6,6 +6,11 @@ and its predecessor's MAC: an HMAC-SHA256 chain keyed with `keys/audit.key`. A p
 chain would not do: whoever can edit the database could edit a record and recompute every
 later hash. Sequence numbers are contiguous and the newest (seq, MAC) is kept in a MACed
 head row, so `verify` notices an edited, inserted or deleted record, the last one included.
+The kind of credential that acted (`Who.credential`) is covered too, when set.
+
+What the chain alone cannot notice is the whole log emptied, or rolled back together with
+its head row to an earlier consistent state: signed checkpoints kept outside the database
+do (`audit_anchor.py`, `audit_verify.py`).
 
 Appends are serialised (a PostgreSQL advisory lock held until commit; SQLite writers are
 serial anyway), so concurrent writers still produce one unbroken chain. Use cases buffer

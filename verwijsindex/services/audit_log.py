@@ -1,4 +1,5 @@
-"""Use cases of the privacy officer on the audit log: search it, verify it.
+"""Use cases of the privacy officer on the audit log: search it, verify it (anchored runs
+and their queue: `audit_chain.py`).
 
 Reading the audit log is itself audited (`audit:search`), so that who looked at whose
 trail is on record too.
@@ -53,8 +54,10 @@ def search_audit_events(core: Core, actor: Actor, query: AuditQuery) -> AuditPag
 
 
 def verify_audit_log(core: Core, actor: Actor | None = None) -> Verification:
-    """Walk the chain. From the web a privacy officer asks, and that is on record too
-    (after the walk, so the walk covers the chain as it was); the CLI passes no actor."""
+    """Walk the whole chain, without anchors and without recording a run: the plain check
+    of edits, insertions and deletions (runs that are anchored, recorded and shown on the
+    chain page are `services.audit_chain.run_verification`). With an actor, the check is on
+    record too (after the walk, so the walk covers the chain as it was)."""
     if actor is not None:
         actor.require(Role.PRIVACY_OFFICER)
     with core.transaction(write=False) as tx:
