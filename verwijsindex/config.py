@@ -37,6 +37,10 @@ class Settings:
     # Where Flask-Limiter keeps its counters: `redis://host:port` shares them between all
     # gunicorn workers (and hosts); `memory://` counts per worker process (development).
     ratelimit_storage_url: str = "memory://"
+    # The `iss` of our tokens. Unset, it is derived from the signing key (see
+    # `tokens.installation_issuer`), not from the base URL: `serve` defaults that to the
+    # address it listens on, and a token must work on any address with the same keys.
+    token_issuer: str | None = None
 
     @property
     def development(self) -> bool:
@@ -50,11 +54,6 @@ class Settings:
         host = urlsplit(self.base_url).hostname or "localhost"
         return f"Verwijsindex <noreply@{host}>"
 
-    @property
-    def issuer(self) -> str:
-        """The `iss` of our tokens: the public base URL, without a trailing slash."""
-        return self.base_url.rstrip("/")
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -66,6 +65,7 @@ class Settings:
             environment=env.get("VERWIJSINDEX_ENVIRONMENT") or "production",
             mail_from=env.get("VERWIJSINDEX_MAIL_FROM") or None,
             ratelimit_storage_url=env.get("VERWIJSINDEX_RATELIMIT_STORAGE_URL") or "memory://",
+            token_issuer=env.get("VERWIJSINDEX_TOKEN_ISSUER") or None,
         )
         settings.check()
         return settings
@@ -87,5 +87,9 @@ class Settings:
                 parse_smtp_url(self.smtp_url)
             except ValueError as error:
                 raise ConfigError(f"VERWIJSINDEX_SMTP_URL: {error}") from None
+        if self.token_issuer is not None and (
+            self.token_issuer != self.token_issuer.strip() or not self.token_issuer
+        ):
+            raise ConfigError("VERWIJSINDEX_TOKEN_ISSUER must not be blank or padded")
         if not 60 <= self.token_lifetime_seconds <= MAX_TOKEN_LIFETIME_SECONDS:
             raise ConfigError("token lifetime must be between 60 and 3600 seconds")

@@ -25,6 +25,17 @@ PERSONAL_AZP = "verwijsindex-cli"
 LEEWAY_SECONDS = 30  # clock skew tolerated between issuer and verifier
 
 
+def installation_issuer(signing: SigningKey) -> str:
+    """The default `iss`: named after the signing key, so stable for an installation.
+
+    Not the base URL: `serve` derives that from the host and port it listens on, and a token
+    from `verwijsindex token` must be accepted by `serve` on any address with the same keys
+    and database (contract section 4). Only this key can sign a token we accept anyway; a
+    new key (and so a new issuer) ends every token signed with the old one.
+    """
+    return f"urn:verwijsindex:issuer:{signing.kid}"
+
+
 class InvalidToken(Exception):
     """Expired, malformed or not signed by us. The message is safe to show."""
 

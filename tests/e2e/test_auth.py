@@ -100,7 +100,8 @@ def test_the_access_token_is_an_rs256_jwt_with_kid_and_the_required_claims(
     assert header["kid"]
     claims = jwt.decode(token, options={"verify_signature": False})
     assert {"iss", "azp", "exp", "jti"} <= claims.keys()
-    assert claims["iss"] == "http://localhost:8080"
+    # Named after the signing key, not the address served (contract section 4).
+    assert claims["iss"] == f"urn:verwijsindex:issuer:{header['kid']}"
     assert claims["azp"] == client_id
     assert 0 < claims["exp"] - clock.now.timestamp() <= 3600
     assert claims["exp"] - clock.now.timestamp() == pytest.approx(body["expires_in"], abs=1)

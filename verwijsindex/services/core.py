@@ -23,7 +23,7 @@ from verwijsindex.pseudonym import Pseudonymiser
 from verwijsindex.repository import Repository, SignalOwner
 from verwijsindex.services.notifications import stage_notifications
 from verwijsindex.services.statistics import count_statistics
-from verwijsindex.tokens import TokenAuthority, TokenClaims
+from verwijsindex.tokens import TokenAuthority, TokenClaims, installation_issuer
 
 Clock = Callable[[], datetime]
 
@@ -158,7 +158,9 @@ class Core:
         self.clock = clock
         self.pseudonymiser = Pseudonymiser(keys.pseudonym_key_id, keys.pseudonym_key)
         self.tokens = TokenAuthority(
-            keys.signing, settings.issuer, timedelta(seconds=settings.token_lifetime_seconds)
+            keys.signing,
+            settings.token_issuer or installation_issuer(keys.signing),
+            timedelta(seconds=settings.token_lifetime_seconds),
         )
         self.auth_cache = AuthCache()
         self.audit_log = AuditLog(keys.audit_key)
