@@ -12,6 +12,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People
 from tests.conftest import CHILD_BSN, PARENT_BSN, FakeClock, World
+from verwijsindex.services import Core
+from verwijsindex.services.audit_chain import run_queued_verification
 
 NewPage = Callable[..., Page]
 INVALID_BSN = "111222334"
@@ -37,6 +39,7 @@ def test_a_privacy_officer_reports_on_a_child_and_prints_the_report(
     people: People,
     world: World,
     clock: FakeClock,
+    core: Core,
     screenshot: Callable[[Page, str], None],
 ) -> None:
     world.professional("Anna Jansen", "Basisschool De Linde", "onderwijs").signal(
@@ -61,6 +64,11 @@ def test_a_privacy_officer_reports_on_a_child_and_prints_the_report(
     screenshot(olga, "09-auditlog")
 
     open_task(olga, "Controle van de keten")
+    expect(olga.get_by_text("Nog niet gecontroleerd")).to_be_visible()
+    olga.get_by_role("button", name="Controleer alle records").click()
+    expect(olga.get_by_text(re.compile("^Er staat een controle klaar"))).to_be_visible()
+    assert run_queued_verification(core) is not None  # what `verwijsindex worker` does
+    olga.reload()
     expect(olga.get_by_text(re.compile(r"^Intact: \d+ records$"))).to_be_visible()
 
     open_task(olga, "Inzageverzoek")
