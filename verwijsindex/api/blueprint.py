@@ -1,4 +1,14 @@
-"""The flask-smorest Blueprint all API modules use: invalid input is a 400, not a 422."""
+"""The flask-smorest Blueprint all API modules use.
+
+Two things hold for every API endpoint because they are decided here, once:
+
+- the caller is authenticated *before* the body or query is parsed (contract section 4):
+  flask-smorest's `@arguments` parses in a wrapper around the view, so a check inside the
+  view came too late and a request without credentials learnt the elfproef verdict on the
+  BSN it sent. Which endpoints are public and which are for a system acting for itself is
+  read from the same lists the OpenAPI document is built from, so the two cannot disagree;
+- invalid input is a 400 listing every problem (ADR), not webargs' 422.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +19,9 @@ import flask
 import flask_smorest
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
+
+from verwijsindex.api.context import actor, system_caller
+from verwijsindex.api.openapi import PREFIX, PUBLIC_PATHS, SYSTEM_PATH_PREFIX
 
 
 class InvalidInputParser(FlaskParser):
@@ -31,5 +44,24 @@ class InvalidInputParser(FlaskParser):
             raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
 
+def authenticate_first() -> None:
+    """Resolve the caller before anything reads the request's body or query: a request
+    without valid credentials is a 401, whatever it sends. The views ask again for free
+    (`actor()` and `system_caller()` keep their answer for the request)."""
+    if flask.request.method == "OPTIONS":
+        return  # Flask's automatic answer lists the allowed methods and reads nothing
+    path = flask.request.path.removeprefix(PREFIX)
+    if path in PUBLIC_PATHS:
+        return
+    if path.startswith(SYSTEM_PATH_PREFIX):
+        system_caller()
+    else:
+        actor()
+
+
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = InvalidInputParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(authenticate_first)

@@ -13,7 +13,7 @@ from flask import current_app, g, request
 
 from verwijsindex.domain import InvalidInput, Problem, Unauthenticated
 from verwijsindex.services import Actor, Core
-from verwijsindex.services.auth import authenticate
+from verwijsindex.services.auth import SystemCaller, authenticate, authenticate_system
 
 EXTENSION_KEY = "verwijsindex"
 
@@ -23,16 +23,30 @@ def core() -> Core:
     return found
 
 
+def _bearer_token() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("A bearer token is required (Authorization: Bearer ...).")
+    return token.strip()
+
+
 def actor() -> Actor:
     """The professional this request acts for, authenticated once per request."""
     cached: Actor | None = g.get("actor")
     if cached is not None:
         return cached
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("A bearer token is required (Authorization: Bearer ...).")
-    found = authenticate(core(), token.strip(), request.headers.get("X-Professional-Id"))
+    found = authenticate(core(), _bearer_token(), request.headers.get("X-Professional-Id"))
     g.actor = found
+    return found
+
+
+def system_caller() -> SystemCaller:
+    """The system client calling for itself (no X-Professional-Id), once per request."""
+    cached: SystemCaller | None = g.get("system_caller")
+    if cached is not None:
+        return cached
+    found = authenticate_system(core(), _bearer_token())
+    g.system_caller = found
     return found
 
 

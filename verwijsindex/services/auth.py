@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -49,13 +50,24 @@ def personal_token(core: Core, professional_id: uuid.UUID) -> str:
 _NO_ACTOR = "X-Professional-Id must name an active professional of this system's organisation."
 
 
+# The canonical hyphenated form only: uuid.UUID() would also take braces, `urn:uuid:` and
+# no hyphens, and an id should have one spelling (in caches, logs and audit records alike).
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
 def authenticate(core: Core, bearer: str, professional_header: str | None) -> Actor:
-    """The actor for a bearer token; every failure is a 401 with a safe message."""
+    """The actor for a bearer token; every failure is a 401 with a safe message.
+
+    The actor is cached per token and header; `Core.transaction` confirms its standing in
+    every use case, so the cache never outlives a deactivation or revocation.
+    """
     try:
         claims = core.auth_cache.claims(core.tokens, bearer, core.now())
     except InvalidToken as error:
         raise Unauthenticated(str(error)) from None
     header = professional_header if claims.kind == "system" else None
+    if header and not _CANONICAL_UUID.fullmatch(header):
+        raise Unauthenticated(_NO_ACTOR)
     key = (f"{claims.kind}:{claims.subject}", header)
     actor = core.auth_cache.actor(key)
     if actor is None:
@@ -70,7 +82,7 @@ def _resolve(core: Core, claims: TokenClaims, professional_header: str | None) -
             professional = tx.repo.professional(claims.subject)
             if professional is None or not professional.active:
                 raise Unauthenticated("The token's professional is no longer active.")
-            return Actor(professional)
+            return Actor.through_personal_token(professional)
         client = tx.repo.system_client(claims.subject)
         if client is None or client.revoked:
             raise Unauthenticated("The system client has been revoked.")
@@ -87,7 +99,7 @@ def _resolve(core: Core, claims: TokenClaims, professional_header: str | None) -
             or professional.organisation.id != client.organisation_id
         ):
             raise Unauthenticated(_NO_ACTOR)
-        return Actor(professional, client_id=client.id)
+        return Actor.through_system(professional, client.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +111,7 @@ class SystemCaller:
 
     @property
     def who(self) -> Who:
-        return Who(None, self.client_id, ("system",))
+        return Who(None, self.client_id, ("system",), "system")
 
 
 def authenticate_system(core: Core, bearer: str) -> SystemCaller:

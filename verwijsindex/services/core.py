@@ -6,22 +6,30 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 import cachetools
+from sqlalchemy.orm import Session
 
 from verwijsindex.audit import AuditEntry, AuditLog, Who
 from verwijsindex.config import Settings
 from verwijsindex.crypto import KeyRing
 from verwijsindex.db import Database, UnitOfWork
-from verwijsindex.domain import LOCAL_TIME, Forbidden, Professional, Role
+from verwijsindex.domain import LOCAL_TIME, Forbidden, Professional, Role, Unauthenticated
 from verwijsindex.events import Event
 from verwijsindex.match_repository import SqlMatchStore
 from verwijsindex.pseudonym import Pseudonymiser
 from verwijsindex.repository import Repository, SignalOwner
 from verwijsindex.services.notifications import stage_notifications
+from verwijsindex.services.standing import (
+    CACHED_CREDENTIALS,
+    Credential,
+    Standing,
+    standing_of,
+    withheld_from,
+)
 from verwijsindex.services.statistics import count_statistics
 from verwijsindex.tokens import TokenAuthority, TokenClaims, installation_issuer
 
@@ -41,14 +49,45 @@ class Acting(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The professional on whose behalf a request acts, and the system client if any."""
+    """The professional on whose behalf a request acts, the system client if any, and the
+    kind of credential that acted.
+
+    With a system token, `professional.roles` are only the roles a system token may carry
+    and `withheld` holds the rest (contract section 4), so that a role check anywhere,
+    `require()` or `professional.has_role()`, refuses oversight powers to a system token.
+    Build one with `Actor.through_system` or `Actor.through_personal_token`.
+    """
 
     professional: Professional
     client_id: uuid.UUID | None = None
+    credential: Credential | None = None
+    withheld: frozenset[Role] = frozenset()
+
+    def __post_init__(self) -> None:
+        system = self.credential == "system"
+        if system != (self.client_id is not None):
+            raise ValueError("a system client acts exactly when the credential is `system`")
+        if self.professional.roles & withheld_from(self.credential, self.professional.roles):
+            raise ValueError("a system token cannot carry oversight roles")
+
+    @classmethod
+    def through_system(cls, professional: Professional, client_id: uuid.UUID) -> Actor:
+        withheld = withheld_from("system", professional.roles)
+        carried = replace(professional, roles=professional.roles - withheld)
+        return cls(carried, client_id, "system", withheld)
+
+    @classmethod
+    def through_personal_token(cls, professional: Professional) -> Actor:
+        return cls(professional, None, "personal")
 
     @property
     def id(self) -> uuid.UUID:
         return self.professional.id
+
+    @property
+    def held_roles(self) -> frozenset[Role]:
+        """Every role the person held when this actor was resolved, withheld ones too."""
+        return self.professional.roles | self.withheld
 
     @property
     def who(self) -> Who:
@@ -56,16 +95,23 @@ class Actor:
             self.professional.id,
             self.client_id,
             tuple(sorted(r.value for r in self.professional.roles)),
+            self.credential,
         )
 
     def require(self, role: Role) -> None:
+        if role in self.withheld:
+            raise Forbidden(
+                f"The role {role.value} acts only in person (the web UI with its second "
+                "factor, or a personal token), never through a system token."
+            )
         if not self.professional.has_role(role):
             raise Forbidden(f"This requires the role {role.value}.")
 
 
-# How long a resolved caller is reused. A deactivated professional or revoked client loses
-# access within this time; in exchange a request needs no transaction just to learn who
-# is calling. Token expiry is still checked on every request.
+# How long a resolved caller is reused, so that a request needs no transaction of its own
+# just to learn who is calling. It does not delay a deactivation, revocation or withdrawn
+# role: every use case's transaction confirms the caller's standing (`standing_of`). Token
+# expiry is checked on every request.
 ACTOR_CACHE_SECONDS = 10
 
 
@@ -98,6 +144,13 @@ class AuthCache:
     def remember(self, key: tuple[str, str | None], actor: Actor) -> None:
         with self._lock:
             self._actors[key] = actor
+
+    def forget(self, professional_id: uuid.UUID) -> None:
+        """Drop every cached actor for this person (rare: their standing changed)."""
+        with self._lock:
+            stale = [k for k, a in self._actors.items() if a.id == professional_id]
+            for key in stale:
+                self._actors.pop(key, None)
 
 
 @dataclass
@@ -180,6 +233,8 @@ class Core:
     def transaction(self, *, write: bool, actor: Acting | None = None) -> Iterator[Transaction]:
         now = self.now()
         with self.database.unit_of_work(write=write) as uow:
+            if isinstance(actor, Actor) and actor.credential in CACHED_CREDENTIALS:
+                self._confirm_standing(uow.session, actor)
             yield Transaction(
                 uow=uow,
                 repo=Repository(uow.session, self.keys),
@@ -187,6 +242,20 @@ class Core:
                 now=now,
                 audit_log=self.audit_log,
                 who=actor.who if actor else None,
+            )
+
+    def _confirm_standing(self, session: Session, actor: Actor) -> None:
+        """One indexed statement in the use case's own transaction: the cached caller is
+        still active, its client not revoked, and no role it holds was withdrawn."""
+        standing = standing_of(
+            session, actor.id, actor.professional.organisation.id, actor.held_roles, actor.client_id
+        )
+        if standing is not Standing.UNCHANGED:
+            self.auth_cache.forget(actor.id)
+        if standing is Standing.LOST:
+            raise Unauthenticated(
+                "This token no longer grants access: its professional was deactivated or "
+                "lost a role, or its system client was revoked."
             )
 
     def record_denied(self, actor: Acting | None, entry: AuditEntry) -> None:
