@@ -1,27 +1,30 @@
 """The flask-smorest Blueprint all API modules use.
 
-Two things hold for every API endpoint because they are decided here, once:
+Three things hold for every API endpoint because they are decided here, once:
 
 - the caller is authenticated *before* the body or query is parsed (contract section 4):
   flask-smorest's `@arguments` parses in a wrapper around the view, so a check inside the
   view came too late and a request without credentials learnt the elfproef verdict on the
   BSN it sent. Which endpoints are public and which are for a system acting for itself is
   read from the same lists the OpenAPI document is built from, so the two cannot disagree;
-- invalid input is a 400 listing every problem (ADR), not webargs' 422.
+- invalid input is a 400 listing every problem (ADR), not webargs' 422;
+- JSON bodies are read by `strict_json`: a body that is not acceptable JSON is a 400.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import flask
 import flask_smorest
 from marshmallow import RAISE
-from webargs.flaskparser import FlaskParser
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
 
+from verwijsindex.api import strict_json
 from verwijsindex.api.context import actor, system_caller
 from verwijsindex.api.openapi import PREFIX, PUBLIC_PATHS, SYSTEM_PATH_PREFIX
+from verwijsindex.domain import InvalidInput, Problem
 
 
 class InvalidInputParser(FlaskParser):
@@ -36,12 +39,12 @@ class InvalidInputParser(FlaskParser):
     }
 
     def _raw_load_json(self, req: flask.Request) -> Any:
-        # JSON nested thousands deep makes the parser recurse out of stack; that is bad
-        # input like any other, so it must be a 400, not a 500.
+        if not is_json_request(req):
+            return webargs_core.missing
         try:
-            return super()._raw_load_json(req)
-        except RecursionError:
-            raise json.JSONDecodeError("nested too deeply", "", 0) from None
+            return strict_json.loads(req.get_data(cache=True))
+        except strict_json.UnacceptableJson as refused:
+            raise InvalidInput([Problem("body", str(refused))]) from None
 
 
 def authenticate_first() -> None:

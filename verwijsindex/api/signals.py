@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 
+from verwijsindex.api import strict_json
 from verwijsindex.api.blueprint import Blueprint
 from verwijsindex.api.context import actor, core, cursor_key, next_url
 from verwijsindex.api.schemas import (
@@ -58,7 +59,9 @@ class Signals(MethodView):
             raise InvalidInput(
                 [Problem("Idempotency-Key", "1 to 255 visible ASCII characters, please.")]
             )
-        canonical = json.dumps(request.get_json(), sort_keys=True, separators=(",", ":"))
+        # Read as the parser read it (strict_json), so one body has one fingerprint.
+        parsed = strict_json.loads(request.get_data(cache=True))
+        canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":"))
         answer = register_signal_once(
             core(),
             actor(),
