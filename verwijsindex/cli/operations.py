@@ -9,16 +9,27 @@ import click
 from verwijsindex.audit import RequestContext, request_context
 from verwijsindex.cli.base import EXIT_INVALID, command_core, emit, fail, main, parse_uuid
 from verwijsindex.crypto import KeyFileError
-from verwijsindex.services.auth import personal_token
+from verwijsindex.services.auth import issue_personal_token
 
 
 @main.command()
 @click.option("--professional", "professional_id", required=True, help="Professional id")
+@click.option(
+    "--allow-oversight",
+    is_flag=True,
+    help="Also for a beheerder or privacy officer: the token carries those powers without "
+    "the web UI's second factor.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def token(professional_id: str, as_json: bool) -> None:
-    """Print a personal bearer token (development and tests; valid for an hour)."""
+def token(professional_id: str, allow_oversight: bool, as_json: bool) -> None:
+    """Print a personal bearer token (development and tests; valid for an hour).
+
+    Every token issued is on the audit record (`cli:token:issue`), and so is a refusal.
+    """
     with command_core() as core:
-        issued = personal_token(core, parse_uuid(professional_id, "--professional"))
+        issued = issue_personal_token(
+            core, parse_uuid(professional_id, "--professional"), allow_oversight=allow_oversight
+        )
         lifetime = core.settings.token_lifetime_seconds
     emit(
         as_json,

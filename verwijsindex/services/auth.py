@@ -5,12 +5,13 @@ from __future__ import annotations
 import hmac
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from verwijsindex.audit import Who
+from verwijsindex.audit import AuditEntry, Who
 from verwijsindex.domain import Forbidden, Unauthenticated
 from verwijsindex.services.admin import hash_client_secret
 from verwijsindex.services.core import Actor, Core
+from verwijsindex.services.standing import SYSTEM_TOKEN_ROLES
 from verwijsindex.tokens import PERSONAL_AZP, InvalidToken, TokenClaims
 
 
@@ -40,11 +41,47 @@ def token_for_client(core: Core, client_id: str, client_secret: str) -> IssuedTo
 
 
 def personal_token(core: Core, professional_id: uuid.UUID) -> str:
+    """A personal token, unaudited and unrestricted: for tests and the demo's own people.
+    Whatever hands a token to a person uses `issue_personal_token`."""
     with core.transaction(write=False) as tx:
         professional = tx.repo.professional(professional_id)
     if professional is None or not professional.active:
         raise Unauthenticated("No active professional with that id.")
     return core.tokens.issue("personal", professional.id, PERSONAL_AZP, core.now())
+
+
+TOKEN_ISSUE = AuditEntry("token:issue", "professional")
+
+
+def issue_personal_token(
+    core: Core, professional_id: uuid.UUID, *, allow_oversight: bool = False
+) -> str:
+    """`verwijsindex token`: a personal token, on the audit record (`cli:token:issue`).
+
+    A personal token skips the web UI's second factor, so for a person holding an oversight
+    role (beheerder, privacy officer, ...) it is refused unless `allow_oversight` says the
+    operator means it; the refusal is on record too.
+    """
+    entry = replace(TOKEN_ISSUE, object_id=professional_id)
+    with core.transaction(write=True) as tx:
+        professional = tx.repo.professional(professional_id)
+        if professional is None or not professional.active:
+            raise Unauthenticated("No active professional with that id.")
+        oversight = professional.roles - SYSTEM_TOKEN_ROLES
+        if oversight and not allow_oversight:
+            refused = Forbidden(
+                "This professional holds the role(s) "
+                + ", ".join(sorted(r.value for r in oversight))
+                + ", which a personal token would carry without a second factor; "
+                "pass --allow-oversight if that is what you mean."
+            )
+        else:
+            token = core.tokens.issue("personal", professional.id, PERSONAL_AZP, core.now())
+            tx.record(entry)
+            tx.commit()
+            return token
+    core.record_denied(None, entry)
+    raise refused
 
 
 _NO_ACTOR = "X-Professional-Id must name an active professional of this system's organisation."
