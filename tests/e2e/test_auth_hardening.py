@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.conftest import CHILD_BSN, ApiClient, FakeClock, World, signal_body
+from tests.conftest import CHILD_BSN, SIBLING_BSN, ApiClient, FakeClock, World, signal_body
 from tests.e2e.test_auth import assert_problem, bearer, new_client, request_token, system_token
 from verwijsindex.api.openapi import PREFIX, PUBLIC_PATHS
 from verwijsindex.domain import Role
@@ -63,6 +63,8 @@ def test_a_system_token_naming_a_privacy_officer_may_not_read_the_audit_log(
     response = client.get(AUDIT_URL, headers=_system_headers(world, core, client, officer))
     body = assert_problem(response, 403)
     assert "system token" in body["detail"]
+    refused = _denied(core, "api:audit:search")
+    assert [(r.actor_id, r.credential) for r in refused] == [(officer.professional_id, "system")]
 
 
 @pytest.mark.parametrize("accept", ["application/json", "text/html"])
@@ -83,7 +85,7 @@ def test_a_system_token_naming_a_privacy_officer_may_not_run_subject_access(
         == 200
     )  # the same person in person
     refused = _denied(core, "api:subject-access:report")
-    assert [r.actor_id for r in refused] == [officer.professional_id]
+    assert [(r.actor_id, r.credential) for r in refused] == [(officer.professional_id, "system")]
     assert refused[0].on_behalf_of is not None  # the system client that tried
 
 
@@ -105,6 +107,24 @@ def test_a_system_token_keeps_the_professional_powers_of_an_oversight_role_holde
     response = client.post(SIGNALS_URL, json=signal_body(CHILD_BSN), headers=headers)
     assert response.status_code == 201, response.get_json()
     assert client.get(SIGNALS_URL, headers=headers).status_code == 200
+
+
+def test_the_audit_record_names_the_kind_of_credential_that_acted(
+    world: World, core: Core, client: FlaskClient
+) -> None:
+    anna = world.professional("Anna Jansen")
+    anna.signal(CHILD_BSN)
+    headers = _system_headers(world, core, client, anna)
+    response = client.post(SIGNALS_URL, json=signal_body(SIBLING_BSN), headers=headers)
+    assert response.status_code == 201, response.get_json()
+    with core.transaction(write=False) as tx:
+        rows = tx.uow.session.execute(
+            select(AuditEventRow.credential, AuditEventRow.on_behalf_of)
+            .where(AuditEventRow.action == "api:signal:create")
+            .order_by(AuditEventRow.seq)
+        ).all()
+    assert [c for c, _ in rows] == ["personal", "system"]
+    assert rows[0][1] is None and rows[1][1] is not None
 
 
 # --- 10.5: deactivation, revocation and withdrawn roles bite on the next request ------------

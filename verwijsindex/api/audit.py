@@ -9,6 +9,8 @@ from flask.views import MethodView
 from verwijsindex.api.blueprint import Blueprint
 from verwijsindex.api.context import actor, bad_cursor, core, page_url
 from verwijsindex.api.schemas import AuditEventPageSchema, AuditQuerySchema
+from verwijsindex.audit import AuditEntry
+from verwijsindex.domain import Forbidden, Role
 from verwijsindex.services.audit_log import AuditQuery, search_audit_events
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", description="Audit log")
@@ -29,6 +31,13 @@ class AuditEvents(MethodView):
                 before = int(query["cursor"])
             except ValueError:
                 raise bad_cursor() from None
+        try:
+            actor().require(Role.PRIVACY_OFFICER)
+        except Forbidden:
+            # Refusals are on record like elsewhere: who tried to read the audit trail
+            # (e.g. a system token naming a privacy officer) is itself worth knowing.
+            core().record_denied(actor(), AuditEntry("audit:search", "audit_log"))
+            raise
         page = search_audit_events(
             core(),
             actor(),
