@@ -29,7 +29,8 @@ _DESCRIPTIONS = {
     404: "Not found, or not yours (the two are indistinguishable on purpose)",
     409: "Conflicts with the current state",
     415: "The request body has the wrong content type",
-    503: "The service or its database is unavailable",
+    429: "Too many attempts from this address: wait `Retry-After` seconds",
+    503: "The database is unavailable (e.g. restarting): retry after `Retry-After` seconds",
 }
 
 
@@ -55,6 +56,10 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
         statuses.add(403)
     if path not in PUBLIC_PATHS:
         statuses.add(403)  # the acting professional lacks the role for this endpoint
+    if path == "/oauth/token":
+        statuses.add(429)  # throttled per client address (ratelimit.py)
+    # Every operation reads or writes the database, and answers 503 while it is unreachable.
+    statuses.add(503)
     if path == "/health":
         statuses = {503}
     return sorted(statuses)
