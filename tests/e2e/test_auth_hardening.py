@@ -275,6 +275,15 @@ def test_every_body_taking_endpoint_answers_401_before_reading_the_body(
         assert INVALID_BSN not in response.get_data(as_text=True)
 
 
+def test_a_body_in_the_wrong_content_type_without_credentials_is_401_not_415(app: Flask) -> None:
+    http = app.test_client()
+    for method, path in _body_taking_endpoints(app):
+        response = http.open(
+            path, method=method, data=f"bsn={INVALID_BSN}", content_type="text/plain"
+        )
+        assert_problem(response, 401)
+
+
 def test_a_system_token_without_x_professional_id_is_401_before_the_body(
     world: World, core: Core, client: FlaskClient
 ) -> None:

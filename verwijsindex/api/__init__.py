@@ -21,7 +21,6 @@ from verwijsindex.api import (
     webhooks,
 )
 from verwijsindex.api.openapi import PREFIX, build_document
-from verwijsindex.api.problems import problem
 from verwijsindex.api.schemas import ProblemSchema
 from verwijsindex.audit import RequestContext, request_context
 from verwijsindex.version import API_VERSION
@@ -32,30 +31,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "frame-ancestors 'none'",
 }
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 # The caller's id is written to the audit log and the access log, so it must not be able to
 # carry a BSN (nine digits) or an unkeyed hash of one (hex or base64 of 32 bytes).
 _BSN_OR_HASH_LIKE = re.compile(r"[0-9]{9}|[A-Za-z0-9_-]{40}")
-
-
-def _expected_content_type() -> str | None:
-    if request.method not in _BODY_METHODS or request.url_rule is None:
-        return None
-    if not request.path.startswith(f"{PREFIX}/"):
-        return None  # the web UI's forms are form-encoded
-    if not request.content_length and "Transfer-Encoding" not in request.headers:
-        return None  # no body (e.g. PUT /matches/{id}/follow-up): nothing to describe
-    if request.path == f"{PREFIX}/oauth/token":
-        return "application/x-www-form-urlencoded"
-    return "application/json"
-
-
-def _check_content_type() -> Response | None:
-    expected = _expected_content_type()
-    if expected is not None and request.mimetype != expected:
-        return problem(415, "Unsupported Media Type", f"Send the request body as {expected}.")
-    return None
 
 
 def _set_request_context() -> None:
@@ -110,7 +89,6 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(module.blp)
     problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's
     app.before_request(_set_request_context)
-    app.before_request(_check_content_type)
     app.after_request(_add_standard_headers)
     app.teardown_request(_reset_request_context)
 

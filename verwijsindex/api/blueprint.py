@@ -8,6 +8,7 @@ Three things hold for every API endpoint because they are decided here, once:
   BSN it sent. Which endpoints are public and which are for a system acting for itself is
   read from the same lists the OpenAPI document is built from, so the two cannot disagree;
 - invalid input is a 400 listing every problem (ADR), not webargs' 422;
+- a body in the wrong content type is a 415, decided after authentication;
 - JSON bodies are read by `strict_json`: a body that is not acceptable JSON is a 400.
 """
 
@@ -24,6 +25,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from verwijsindex.api import strict_json
 from verwijsindex.api.context import actor, system_caller
 from verwijsindex.api.openapi import PREFIX, PUBLIC_PATHS, SYSTEM_PATH_PREFIX
+from verwijsindex.api.problems import problem
 from verwijsindex.domain import InvalidInput, Problem
 
 
@@ -62,9 +64,34 @@ def authenticate_first() -> None:
         actor()
 
 
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _expected_content_type() -> str | None:
+    if flask.request.method not in _BODY_METHODS or flask.request.url_rule is None:
+        return None
+    if not flask.request.path.startswith(f"{PREFIX}/"):
+        return None  # the web UI's forms are form-encoded
+    if not flask.request.content_length and "Transfer-Encoding" not in flask.request.headers:
+        return None  # no body (e.g. PUT /matches/{id}/follow-up): nothing to describe
+    if flask.request.path == f"{PREFIX}/oauth/token":
+        return "application/x-www-form-urlencoded"
+    return "application/json"
+
+
+def check_content_type() -> flask.Response | None:
+    expected = _expected_content_type()
+    if expected is not None and flask.request.mimetype != expected:
+        return problem(415, "Unsupported Media Type", f"Send the request body as {expected}.")
+    return None
+
+
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = InvalidInputParser()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # In this order: a request without valid credentials is a 401 whatever its body,
+        # even one sent with the wrong content type (contract section 4).
         self.before_request(authenticate_first)
+        self.before_request(check_content_type)
