@@ -185,8 +185,8 @@ def list_system_clients(core: Core, actor: Actor) -> list[SystemClientSummary]:
 
 @records_refusals
 def revoke_system_client(core: Core, actor: Actor, client_id: uuid.UUID) -> SystemClientSummary:
-    """For good: the client gets no more tokens, its tokens stop working (within
-    `ACTOR_CACHE_SECONDS` when acting for a professional), and its webhook subscriptions
+    """For good: the client gets no more tokens, its tokens stop working on their next
+    request (every use case confirms the caller's standing), and its webhook subscriptions
     are disabled, calls already queued included. A system needs a new client after this.
     Revoking twice keeps the first moment."""
     entry = AuditEntry("client:revoke", "system_client", client_id)
