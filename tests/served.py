@@ -93,10 +93,18 @@ def _wait_until_healthy(served: Served) -> None:
     raise AssertionError(f"serve did not answer in time: {served.stderr.read_text()[-3000:]}")
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (gunicorn's graceful stop), and SIGKILL if it is not gone in 30 seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @contextmanager
-def serve(
-    directory: Path, environment: Mapping[str, str], *, workers: int = 2
-) -> Iterator[Served]:
+def serve(directory: Path, environment: Mapping[str, str], *, workers: int = 2) -> Iterator[Served]:
     """`verwijsindex serve --no-worker` with only the given VERWIJSINDEX_* settings."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERWIJSINDEX_")}
@@ -111,9 +119,4 @@ def serve(
         _wait_until_healthy(served)
         yield served
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)

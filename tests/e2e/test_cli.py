@@ -25,6 +25,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect
 
 from tests.conftest import CHILD_BSN, FakeClock, signal_body
+from tests.served import stop
 from verwijsindex.cli import main
 from verwijsindex.models import Base
 
@@ -408,9 +409,4 @@ def test_serve_demo_answers_http_with_a_visible_client_match(tmp_path: Path) -> 
         assert len({p["organisation"] for p in match["participants"]}) == 2
         assert CHILD_BSN not in json.dumps(page)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)

@@ -9,7 +9,6 @@ server; accepted on an empty database and again on the demo's own.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.served import stop
+from tests.servers import free_port
 from verwijsindex.demo import SCHOOL, DemoRefused, load_demo
 from verwijsindex.models import OrganisationRow, ProfessionalRow
 from verwijsindex.services import Core
@@ -34,13 +35,6 @@ class Outcome:
     stderr: str
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
@@ -51,7 +45,7 @@ def _healthy(url: str) -> bool:
 
 def serve_demo(tmp_path: Path, database_url: str, keys_dir: Path, **env: str) -> Outcome:
     """Run `verwijsindex serve --demo` until it exits or answers /health; then stop it."""
-    port = _free_port()
+    port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("VERWIJSINDEX_")}
     environ.update(
         VERWIJSINDEX_DATABASE_URL=database_url,
@@ -79,12 +73,7 @@ def serve_demo(tmp_path: Path, database_url: str, keys_dir: Path, **env: str) ->
             pytest.fail(f"serve --demo neither exited nor served: {err.read_text()}")
     finally:
         if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop(process)
     return Outcome(exit_code, out.read_text(), err.read_text())
 
 
