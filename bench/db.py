@@ -87,3 +87,9 @@ def per_request(before: dict[str, int], after: dict[str, int], requests: int) ->
     deltas = {k: after[k] - before[k] for k in before}
     deltas["commits"] -= 1
     return {k: round(v / requests, 2) if requests else 0.0 for k, v in deltas.items()}
+
+
+def analyze(url: str) -> None:
+    """Refresh planner statistics after a bulk load, as autovacuum would on a live system."""
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute("ANALYZE")

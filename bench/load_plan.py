@@ -53,13 +53,13 @@ from typing import NamedTuple
 
 from bench.bsn import CHILD_BASE, CHILD_SPAN
 from verwijsindex import domain
+from verwijsindex.domain import LOCAL_TIME
 from verwijsindex.matching.rules import (
     SignalFacts,
     client_match_qualifies,
     family_components,
     family_match_qualifies,
 )
-from verwijsindex.services.core import LOCAL_TIME
 
 STRIDE = 6  # prefixes owned by one signal index: a child pair and two parent pairs
 MAX_SIGNALS = CHILD_SPAN // STRIDE
@@ -317,7 +317,7 @@ SIGNAL_COLUMNS = (
 )
 SIGNAL_PARENT_COLUMNS = ("signal_id", "parent_pseudonym")
 MATCH_COLUMNS = ("id", "type", "child_pseudonym", "created_at", "updated_at")
-MATCH_SIGNAL_COLUMNS = ("match_id", "signal_id")
+MATCH_SIGNAL_COLUMNS = ("match_id", "signal_id", "linked_at")
 NULL = "\\N"  # COPY text format
 
 
@@ -440,4 +440,7 @@ def _match_rows(
         f"{match_id}\t{kind}\t{child if child is not None else NULL}\t"
         f"{created.isoformat()}\t{ordered[-1].created_at.isoformat()}\n"
     )
-    out.match_signals.extend(f"{match_id}\t{f.id}\n" for f in ordered)
+    # A signal is linked when the match forms, or when it joins an existing one.
+    out.match_signals.extend(
+        f"{match_id}\t{f.id}\t{max(created, f.created_at).isoformat()}\n" for f in ordered
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 OURS_OVER_BARE_MIN = 0.40
+OURS_OVER_RAWSQL_MIN = 0.5  # issue 11: POST and GET /matches/{id}, each against its reference
+WITH_AUDIT_MIN = 0.9  # issue 11: ours with the audit append >= 0.9 x ours with it stubbed
 MATCH_GROWTH_MAX = 1.5
 
 
@@ -41,7 +43,7 @@ def _verdict(ok: bool | None, *runs: dict[str, Any] | None) -> str:
 
 
 def ratios_and_targets(parts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Compute the headline ratios and the two targets from the per-part measurements."""
+    """Compute the headline ratios and the targets from the per-part measurements."""
     bare = _measured(parts, "bare", "post")
     raw = _measured(parts, "rawsql", "post")
     ours = _measured(parts, "ours", "post")
@@ -50,6 +52,9 @@ def ratios_and_targets(parts: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
         "ours_over_rawsql_rps": _ratio(ours, raw),
         "rawsql_over_bare_rps": _ratio(raw, bare),
         "ours_over_ours_without_audit_rps": _ratio(ours, _measured(parts, "ours-noaudit", "post")),
+        "ours_over_rawsql_get_match_rps": _ratio(
+            _measured(parts, "reads", "ours"), _measured(parts, "reads", "rawsql")
+        ),
     }
     match_runs: list[dict[str, Any] | None] = []
     worst: float | None = None
@@ -64,6 +69,27 @@ def ratios_and_targets(parts: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
                 worst = r if worst is None else max(worst, r)
     ob = ratios["ours_over_bare_rps"]
     targets = {
+        **_at_least(
+            "ours_post_at_least_half_of_rawsql",
+            ratios["ours_over_rawsql_rps"],
+            OURS_OVER_RAWSQL_MIN,
+            raw,
+            ours,
+        ),
+        **_at_least(
+            "ours_get_match_at_least_half_of_rawsql_read",
+            ratios["ours_over_rawsql_get_match_rps"],
+            OURS_OVER_RAWSQL_MIN,
+            _measured(parts, "reads", "ours"),
+            _measured(parts, "reads", "rawsql"),
+        ),
+        **_at_least(
+            "ours_post_with_audit_at_least_0.9_of_stubbed",
+            ratios["ours_over_ours_without_audit_rps"],
+            WITH_AUDIT_MIN,
+            ours,
+            _measured(parts, "ours-noaudit", "post"),
+        ),
         "ours_post_at_least_40pct_of_bare": {
             "value": ob,
             "limit": f">= {OURS_OVER_BARE_MIN}",
@@ -76,6 +102,14 @@ def ratios_and_targets(parts: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
         },
     }
     return ratios, targets
+
+
+def _at_least(
+    name: str, value: float | None, limit: float, *runs: dict[str, Any] | None
+) -> dict[str, Any]:
+    """One ``value >= limit`` target, INVALID when a run behind it saw unexpected statuses."""
+    ok = None if value is None else value >= limit
+    return {name: {"value": value, "limit": f">= {limit}", "result": _verdict(ok, *runs)}}
 
 
 def _row(label: str, m: dict[str, Any] | None, note: str = "") -> str:
@@ -115,6 +149,8 @@ def table(results: dict[str, Any]) -> str:
         ("rawsql  POST /api/v1/signals", ("rawsql", "post")),
         ("ours    POST /api/v1/signals", ("ours", "post")),
         ("ours    POST, audit append stubbed", ("ours-noaudit", "post")),
+        (f"rawsql  GET /matches/{{id}} @{base}", ("reads", "rawsql")),
+        (f"ours    GET /matches/{{id}} @{base} (reads)", ("reads", "ours")),
         (f"ours    GET /matches/{{id}} @{base}", ("matches", "baseline", "get_match")),
         (f"ours    GET /matches @{base}", ("matches", "baseline", "list_matches")),
         (f"ours    GET /matches/{{id}} @{n}", ("matches", "full", "get_match")),

@@ -5,7 +5,9 @@ Parts, run one after another with one gunicorn at a time (so they never compete 
 1. ``bare``    bench.bare_app: the Flask-plus-gunicorn ceiling for a JSON POST;
 2. ``rawsql``  bench.rawsql_app: the durable work in plain psycopg (HMAC, lookup, INSERT, COMMIT);
 3. ``ours``    verwijsindex.wsgi:app, POST /api/v1/signals on a freshly migrated database;
-4. ``matches`` a fresh database bulk-loaded to the baseline (10 000) signals, GET /matches/{id}
+4. ``reads``   GET /api/v1/matches/{id}: ours against bench.rawsql_read_app (one query, one
+   audit INSERT, one COMMIT) on the same database of the baseline size (``bench.reads``);
+5. ``matches`` a fresh database bulk-loaded to the baseline (10 000) signals, GET /matches/{id}
    and GET /matches measured; then loaded up to N and measured again. The measured professional
    has the same caseload at both sizes (``bench.load``), so only the size of the tables changes.
 
@@ -33,16 +35,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from bench import db, report, service, wrk
 from bench.bsn import CHILD_SPAN
 from bench.load import caseload, load_signals
+from bench.reads import reads
 from bench.servers import GunicornSettings, RunningServer, free_port, gunicorn
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/verwijsindex_bench"
-PARTS = ("bare", "rawsql", "ours", "ours-noaudit", "matches")
+PARTS = ("bare", "rawsql", "ours", "ours-noaudit", "reads", "matches")
 BUSY_LOADAVG = 1.0  # 1-minute load average above which a run is flagged as taken on a busy machine
 
 
@@ -142,7 +143,11 @@ class Runner:
             f"p99 {res.p99_ms:.2f} ms  non-2xx {res.non_2xx}",
             flush=True,
         )
-        return {**res.as_dict(), "warmup_unexpected_status": warm.unexpected_status}
+        return {
+            **res.as_dict(),
+            "warmup_requests": warm.requests,
+            "warmup_unexpected_status": warm.unexpected_status,
+        }
 
     # -- parts ---------------------------------------------------------------------------------
 
@@ -169,7 +174,7 @@ class Runner:
             cwd=service.REPO_ROOT,
         ) as srv:
             out = self.post_load(srv.base_url)
-        out["db_per_request"] = self._db_per_request(before, out)
+        out["db_per_request"] = self.db_per_request(before, _posted(out))
         row = db.query_one(
             self.args.database_url,
             "SELECT count(*), count(DISTINCT child_pseudonym),"
@@ -184,7 +189,7 @@ class Runner:
         return env, service.prepare(env)
 
     @contextlib.contextmanager
-    def _serve_ours(
+    def serve_ours(
         self,
         name: str,
         env: Mapping[str, str],
@@ -224,23 +229,23 @@ class Runner:
         keys = self.workdir / f"keys-{name}"
         keys.mkdir()
         env, setup = self._service(keys)
-        with self._serve_ours(name, env, setup.professional_ids, app) as (srv, tokens):
+        with self.serve_ours(name, env, setup.professional_ids, app) as (srv, tokens):
             before = db.activity(self.args.database_url)
             out = self.post_load(srv.base_url, (tokens[0], tokens[1]))
-        out["db_per_request"] = self._db_per_request(before, out)
+        out["db_per_request"] = self.db_per_request(before, _posted(out))
         return out
 
-    def _db_per_request(self, before: dict[str, int], out: dict[str, Any]) -> dict[str, float]:
-        """Commits and WAL syncs per answered request over warm-up plus measured run."""
+    def db_per_request(self, before: dict[str, int], requests: int) -> dict[str, float]:
+        """Commits and WAL syncs per answered request since ``before`` (warm-up included)."""
         time.sleep(1)  # backends flush their statistics when they close (gunicorn has stopped)
         after = db.activity(self.args.database_url)
-        return db.per_request(before, after, out["warmup"]["requests"] + out["post"]["requests"])
+        return db.per_request(before, after, requests)
 
     def _match_stage(self, env: dict[str, str], setup: service.Setup, label: str) -> dict[str, Any]:
         professional_a = setup.professional_ids[0]
         signals_a, matches_a = caseload(self.args.database_url, professional_a)
         print(f"  professional A: {signals_a} signals, {matches_a} matches", flush=True)
-        with self._serve_ours(f"ours-matches-{label}", env, [professional_a]) as (srv, tokens):
+        with self.serve_ours(f"ours-matches-{label}", env, [professional_a]) as (srv, tokens):
             token = tokens[0]
             ids = service.match_ids(srv.base_url, token, self.args.match_sample)
             if not ids:
@@ -270,7 +275,7 @@ class Runner:
             )
         except NotImplementedError as exc:
             return {"skipped": str(exc)}
-        analyze(self.args.database_url)
+        db.analyze(self.args.database_url)
         out["baseline"] = {"signals": base, **self._match_stage(env, setup, str(base))}
         load_signals(
             self.args.database_url,
@@ -280,15 +285,14 @@ class Runner:
             start=base,
             bench_until=base,
         )
-        analyze(self.args.database_url)
+        db.analyze(self.args.database_url)
         out["full"] = {"signals": n, **self._match_stage(env, setup, str(n))}
         return out
 
 
-def analyze(database_url: str) -> None:
-    """Refresh planner statistics after a bulk load, as autovacuum would on a live system."""
-    with psycopg.connect(db.libpq_url(database_url), autocommit=True) as conn:
-        conn.execute("ANALYZE")
+def _posted(out: dict[str, Any]) -> int:
+    """Requests answered in a POST part's warm-up and measured run."""
+    return int(out["warmup"]["requests"]) + int(out["post"]["requests"])
 
 
 def _first_line(argv: list[str], require_success: bool = False) -> str | None:
@@ -372,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             "rawsql": runner.rawsql,
             "ours": runner.ours,
             "ours-noaudit": runner.ours_noaudit,
+            "reads": lambda: reads(runner),
             "matches": runner.matches,
         }
         try:
