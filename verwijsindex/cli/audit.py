@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from verwijsindex.audit_verify import Verification
-from verwijsindex.crypto import KeyFileError
 from verwijsindex.cli.base import EXIT_INVALID, command_core, emit, fail, main
+from verwijsindex.crypto import KeyFileError
 
 
 @main.group()
