@@ -184,7 +184,7 @@ def load_signals(
         maker.start()
     try:
         with psycopg.connect(libpq_url(database_url)) as conn:
-            restore = _drop_for_bulk_load(conn) if rebuild_indexes else []
+            restore = drop_for_bulk_load(conn) if rebuild_indexes else []
             next_report = PROGRESS_STEP
             waited = [0.0]
             for chunk in _received(chunks, makers, waited):
@@ -396,15 +396,17 @@ def _report(out: TextIO, done: int, n: int, began: float) -> None:
     )
 
 
-def _drop_for_bulk_load(conn: psycopg.Connection[tuple[Any, ...]]) -> list[sql.SQL | sql.Composed]:
-    """Drop the loaded tables' foreign keys and the indexes that back no constraint.
+def drop_for_bulk_load(
+    conn: psycopg.Connection[tuple[Any, ...]], tables: Sequence[str] = TABLES
+) -> list[sql.SQL | sql.Composed]:
+    """Drop these tables' foreign keys and the indexes that back no constraint.
 
     Returns the statements that restore them, made from the catalogue's own definitions
     (``pg_get_indexdef``, ``pg_get_constraintdef``), so what is restored is exactly what the
     migrations created, whatever they hold by then. Indexes come back first; each foreign key
     is then validated over all rows in one join, instead of one lookup per row while loading.
     """
-    tables = list(TABLES)
+    tables = list(tables)
     foreign_keys = conn.execute(
         "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
         " FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"

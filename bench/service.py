@@ -47,7 +47,7 @@ def served_at(env: Mapping[str, str], base_url: str) -> dict[str, str]:
     return {**env, "VERWIJSINDEX_BASE_URL": base_url}
 
 
-def _cli() -> list[str]:
+def cli_argv() -> list[str]:
     """The ``verwijsindex`` console script of this venv, or ``python -m verwijsindex.cli``."""
     script = Path(sys.executable).parent / "verwijsindex"
     if script.exists():
@@ -61,7 +61,7 @@ def _cli() -> list[str]:
 def run_cli(args: list[str], env: Mapping[str, str], timeout_s: float = 300) -> str:
     """Run one verwijsindex command and return its stdout; raise with its stderr on failure."""
     proc = subprocess.run(
-        [*_cli(), *args],
+        [*cli_argv(), *args],
         capture_output=True,
         text=True,
         env={**os.environ, **env},
