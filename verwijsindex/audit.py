@@ -2,19 +2,29 @@
 
 Each record carries the NEN 7513 fields (what, when, outcome, who, on whose behalf, role,
 which object, which data subject, request id, client address) and a MAC over its content
-and its predecessor's MAC: an HMAC-SHA256 chain keyed with `keys/audit.key`. A plain hash
+and its predecessor's MAC: HMAC-SHA256 chains keyed with `keys/audit.key`. A plain hash
 chain would not do: whoever can edit the database could edit a record and recompute every
-later hash. Sequence numbers are contiguous and the newest (seq, MAC) is kept in a MACed
-head row, so `verify` notices an edited, inserted or deleted record, the last one included.
-The kind of credential that acted (`Who.credential`) is covered too, when set.
+later hash. The kind of credential that acted (`Who.credential`) is covered too, when set.
 
-What the chain alone cannot notice is the whole log emptied, or rolled back together with
-its head row to an earlier consistent state: signed checkpoints kept outside the database
-do (`audit_anchor.py`, `audit_verify.py`).
+The log is `CHAINS` independent chains rather than one, so that concurrent transactions
+never wait on each other: a transaction locks the head row of one chain, appends its
+records there and holds that row until it commits; another transaction picks a head that
+nobody holds (PostgreSQL `FOR UPDATE SKIP LOCKED`), and waits only when all of them are
+taken. SQLite writers are serial anyway. Within a chain, places (`chain_seq`) are
+contiguous and the newest (place, MAC) is kept in the chain's MACed head row, so `verify`
+notices an edited, inserted or deleted record, a chain's last one included. Every record
+also has a place in the whole log (`seq`, ascending in append order, with gaps) for paging
+and display; the MAC covers it too.
 
-Appends are serialised (a PostgreSQL advisory lock held until commit; SQLite writers are
-serial anyway), so concurrent writers still produce one unbroken chain. Use cases buffer
-their entries and append them as the last step before commit, to keep that lock short.
+What the chains alone cannot notice is a chain (or the whole log) emptied, or rolled back
+together with its head row to an earlier consistent state: signed checkpoints kept outside
+the database, naming every chain's head, do (`audit_anchor.py`, `audit_verify.py`). A
+deletion is therefore not detectable only in this window: records appended to a chain
+after the newest checkpoint, removed together with the chain's head being set back (or
+the chain removed whole, if it was empty at that checkpoint). Each checkpoint closes it.
+
+Use cases buffer their entries and append them as the last step before commit, to keep
+the head row held for as short as possible.
 """
 
 from __future__ import annotations
@@ -30,18 +40,32 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import (
+    CTE,
+    Connection,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from verwijsindex.models import AuditEventRow, AuditHeadRow
+from verwijsindex.models.audit import AUDIT_POSITIONS
 
 if TYPE_CHECKING:
     from verwijsindex.audit_verify import Verification
 
 GENESIS = "0" * 64
-HEAD_ID = 1
-# A fixed advisory-lock number for the chain; person locks are spread over all 2^64 values.
-AUDIT_LOCK_ID = 0x7665727769_6A73  # "verwijs"
+# How many chains records are spread over: at most this many transactions append at once
+# without waiting. Heads are made on first use, so raising it needs no migration; lowering
+# it would leave the records of the dropped chains unappended-to but still verified.
+CHAINS = 16
 
 
 class Outcome:
@@ -109,40 +133,68 @@ class AuditLog:
         if not entries:
             return
         # Core statements on the session's connection: the ORM's bookkeeping buys nothing
-        # here, and this runs on every request. Two round trips on PostgreSQL: lock and read
-        # the head row; write the records and the new head in one statement.
+        # here, and this runs on every request. Two round trips on PostgreSQL: take a free
+        # head and number the records; write the records and move the head in one statement.
         connection = session.connection()
-        postgres = connection.dialect.name == "postgresql"
-        head = connection.execute(_HEAD_FOR_UPDATE).first()
-        if head is None:
-            # The very first append: there is no row to lock yet, so take a lock by number
-            # and look again (another writer may have just created the head).
-            if postgres:
-                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
-            head = connection.execute(_HEAD_FOR_UPDATE).first()
-        seq, prev = (head.seq, head.mac) if head else (0, GENESIS)
+        head = self._take_head(connection, len(entries))
         context = request_context.get()
         rows = []
-        for entry in entries:
+        seq, prev = head.seq, head.mac
+        for position, entry in zip(head.positions, entries, strict=True):
             seq += 1
-            rows.append(self._row(seq, prev, entry, who, context, now))
+            rows.append(self._row(head.chain, seq, position, prev, entry, who, context, now))
             prev = str(rows[-1]["mac"])
-        head_values = {"seq": seq, "mac": prev, "head_mac": self._head_mac(seq, prev)}
+        move_head = (
+            update(AuditHeadRow)
+            .where(AuditHeadRow.chain == head.chain)
+            .values(seq=seq, mac=prev, head_mac=self._head_mac(head.chain, seq, prev))
+        )
         records = insert(AuditEventRow).values(rows)
-        if head is None:
-            connection.execute(records)
-            connection.execute(insert(AuditHeadRow).values(id=HEAD_ID, **head_values))
-            return
-        move_head = update(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).values(**head_values)
-        if postgres:
+        if connection.dialect.name == "postgresql":
             connection.execute(move_head.add_cte(records.cte("new_records")))
         else:
             connection.execute(records)
             connection.execute(move_head)
 
+    def _take_head(self, connection: Connection, count: int) -> _TakenHead:
+        """Lock the head of a chain no other open transaction holds, and `count` places in
+        the whole log. The chain is tried from a random one on, so chains fill evenly."""
+        start = secrets.randbelow(CHAINS)
+        if connection.dialect.name != "postgresql":
+            # SQLite: one writer at a time, so any chain is free and max + 1 is unique.
+            head = connection.execute(_HEAD_OF_CHAIN, {"chain": start}).first()
+            if head is None:
+                self._make_missing_heads(connection)
+                head = connection.execute(_HEAD_OF_CHAIN, {"chain": start}).first()
+            assert head is not None
+            top = int(connection.scalar(_NEWEST_POSITION) or 0)
+            return _TakenHead(head.chain, head.seq, head.mac, range(top + 1, top + 1 + count))
+        parameters = {"start": start, "count": count}
+        taken = connection.execute(_TAKE_FREE_HEAD, parameters).all()
+        if not taken:
+            # Either every head is held by an open transaction, or there are none yet (a
+            # new or emptied log): make the missing ones, try once more, then wait.
+            self._make_missing_heads(connection)
+            taken = connection.execute(_TAKE_FREE_HEAD, parameters).all()
+            if not taken:
+                taken = connection.execute(_WAIT_FOR_HEAD, parameters).all()
+        first = taken[0]
+        return _TakenHead(first.chain, first.seq, first.mac, sorted(r.position for r in taken))
+
+    def _make_missing_heads(self, connection: Connection) -> None:
+        """Every chain's head at its start (no record yet), unless it exists."""
+        dialect: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
+        heads = [
+            {"chain": c, "seq": 0, "mac": GENESIS, "head_mac": self._head_mac(c, 0, GENESIS)}
+            for c in range(CHAINS)
+        ]
+        connection.execute(dialect.insert(AuditHeadRow).values(heads).on_conflict_do_nothing())
+
     def _row(
         self,
-        seq: int,
+        chain: int,
+        chain_seq: int,
+        position: int,
         prev_mac: str,
         entry: AuditEntry,
         who: Who | None,
@@ -151,7 +203,9 @@ class AuditLog:
     ) -> dict[str, object]:
         salt = secrets.token_hex(16) if entry.subject else None
         values: dict[str, object] = {
-            "seq": seq,
+            "seq": position,
+            "chain": chain,
+            "chain_seq": chain_seq,
             "occurred_at": now,
             "action": f"{context.source}:{entry.action}",
             "outcome": entry.outcome,
@@ -178,7 +232,6 @@ class AuditLog:
         covered = {
             name: _canonical(values[name])
             for name in (
-                "seq",
                 "occurred_at",
                 "action",
                 "outcome",
@@ -194,14 +247,26 @@ class AuditLog:
                 "prev_mac",
             )
         }
+        # `seq` in the MAC is the place in the chain. The chain and the place in the whole
+        # log are covered when they differ from what a record written before revision 0007
+        # has (chain 0, the same place in both): those keep their MAC, and the message
+        # still differs for every (chain, place in chain, place in log).
+        chain, chain_seq = int(str(values["chain"])), int(str(values["chain_seq"]))
+        covered["seq"] = chain_seq
+        if chain != 0:
+            covered["chain"] = chain
+        if int(str(values["seq"])) != chain_seq:
+            covered["position"] = int(str(values["seq"]))
         if values.get("credential") is not None:
             # Only when set: records written before the column existed keep their MAC.
             covered["credential"] = _canonical(values["credential"])
         message = json.dumps(covered, sort_keys=True, separators=(",", ":")).encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
-    def _head_mac(self, seq: int, mac: str) -> str:
-        return hmac.new(self._key, f"head:{seq}:{mac}".encode(), hashlib.sha256).hexdigest()
+    def _head_mac(self, chain: int, seq: int, mac: str) -> str:
+        # Chain 0 keeps the message of the single chain before revision 0007.
+        message = f"head:{seq}:{mac}" if chain == 0 else f"head:{chain}:{seq}:{mac}"
+        return hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()
 
     # --- erasure --------------------------------------------------------------------------
 
@@ -230,13 +295,49 @@ class AuditLog:
         """The MAC a record with these column values must carry."""
         return self._mac(values)
 
-    def head_mac(self, seq: int, mac: str) -> str:
-        """The MAC the head row naming (seq, mac) must carry."""
-        return self._head_mac(seq, mac)
+    def head_mac(self, chain: int, seq: int, mac: str) -> str:
+        """The MAC the head row of `chain` naming (seq, mac) must carry."""
+        return self._head_mac(chain, seq, mac)
 
 
-_HEAD_FOR_UPDATE = (
-    select(AuditHeadRow.seq, AuditHeadRow.mac).where(AuditHeadRow.id == HEAD_ID).with_for_update()
+@dataclass(frozen=True, slots=True)
+class _TakenHead:
+    """A chain's head, locked by this transaction, and the places in the log it may use."""
+
+    chain: int
+    seq: int
+    mac: str
+    positions: Sequence[int]
+
+
+_HEAD_OF_CHAIN = select(AuditHeadRow.chain, AuditHeadRow.seq, AuditHeadRow.mac).where(
+    AuditHeadRow.chain == bindparam("chain")
+)
+_NEWEST_POSITION = select(func.max(AuditEventRow.seq))
+
+
+def _head_with_places(head: CTE) -> Select[Any]:
+    """The locked head once per place asked for, each with a new number from the sequence."""
+    places = func.generate_series(1, bindparam("count", type_=Integer)).table_valued("n")
+    return select(
+        head.c.chain, head.c.seq, head.c.mac, func.nextval(AUDIT_POSITIONS.name).label("position")
+    ).select_from(head.join(places, true()))
+
+
+# The first head from chain `start` on (wrapping around) that no open transaction holds.
+_TAKE_FREE_HEAD = _head_with_places(
+    select(AuditHeadRow.chain, AuditHeadRow.seq, AuditHeadRow.mac)
+    .order_by(AuditHeadRow.chain < bindparam("start"), AuditHeadRow.chain)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+    .cte("head")
+)
+# Every head is held: wait for chain `start`'s.
+_WAIT_FOR_HEAD = _head_with_places(
+    select(AuditHeadRow.chain, AuditHeadRow.seq, AuditHeadRow.mac)
+    .where(AuditHeadRow.chain == bindparam("start"))
+    .with_for_update()
+    .cte("head")
 )
 
 

@@ -1,10 +1,11 @@
 """Signed checkpoints of the audit chain, kept where the database administrator cannot
 rewrite them.
 
-A checkpoint says "at `issuedAt`, chain 0 had reached seq N with MAC M" (one entry per
-chain: today there is exactly one), signed with the Ed25519 key `keys/audit-checkpoint.pem`.
-`verified: true` adds "and the issuer had verified every record up to there", which lets a
-later verification start from it instead of from the first record.
+A checkpoint says "at `issuedAt`, chain c had reached place N with MAC M", one entry for
+every chain that has a head (checkpoints from before there were several chains name chain 0
+only), signed with the Ed25519 key `keys/audit-checkpoint.pem`. `verified: true` adds "and
+the issuer had verified every record up to there", which lets a later verification start
+from it instead of from the first record.
 
 Each checkpoint goes three ways:
 
@@ -159,6 +160,20 @@ class AnchorReading:
             if (point := c.point(chain)) is not None
         ]
         return max(points, key=lambda p: p.seq, default=None)
+
+    def newest_heads(self, *, verified: bool = False) -> tuple[ChainPoint, ...] | None:
+        """For every chain any checkpoint names, the furthest point one vouches for (only
+        verified ones); None when there is no such checkpoint at all. Each point is a
+        signed claim of its own, so the newest of each chain may come from another one."""
+        chosen = [c for c in self.checkpoints if c.verified or not verified]
+        if not chosen:
+            return None
+        chains = sorted({p.chain for c in chosen for p in c.chains})
+        return tuple(
+            point
+            for chain in chains
+            if (point := self.newest(verified=verified, chain=chain)) is not None
+        )
 
 
 def anchor_directory(keys_dir: Path) -> Path:

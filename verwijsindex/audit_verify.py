@@ -1,37 +1,44 @@
-"""Verification of the audit chain: in full, or incrementally from a verified checkpoint,
-and against the newest external anchor.
+"""Verification of the audit chains: in full, or incrementally from a verified checkpoint,
+and against the newest external anchors.
 
-The chain alone (see `audit.py`) catches an edited, inserted or deleted record, but not a
-log emptied as a whole, nor one rolled back to an earlier consistent state together with
-its head row: both look like a shorter, intact chain. A signed checkpoint kept outside the
-database (`audit_anchor.py`) says "the chain reached seq N with MAC M"; a log that ends
-before N, or whose record N carries another MAC, was truncated or rolled back.
+The chains alone (see `audit.py`) catch an edited, inserted or deleted record, but not a
+chain (or the whole log) emptied, nor one rolled back to an earlier consistent state
+together with its head row: both look like a shorter, intact chain. A signed checkpoint
+kept outside the database (`audit_anchor.py`) says "chain c reached place N with MAC M",
+for every chain; a chain that ends before N, or whose record N carries another MAC, was
+truncated or rolled back.
 
-The walk reads the head first and then only the records up to it, so records committed
-during a long walk (PostgreSQL, READ COMMITTED) are neither half-seen nor reported missing.
-Records are read in batches and expunged, so memory does not grow with the log.
+The walk reads every head first (one statement: one snapshot) and then only the records up
+to them, so records committed during a long walk (PostgreSQL, READ COMMITTED) are neither
+half-seen nor reported missing. Each chain is read in batches of `VERIFY_BATCH` and the
+batch expunged, so memory does not grow with the log.
+
+Numbers in a `Verification`: `first_bad_seq` is the bad record's place in the whole log
+(`audit_events.seq`, what the audit-log pages and the API show), or None when what is bad
+is a missing record or head; `from_seq`, `to_seq` and `anchored_seq` count records over all
+chains (`to_seq`: how many the walk reached).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from verwijsindex.audit import GENESIS, HEAD_ID, AuditLog, commitment
+from verwijsindex.audit import CHAINS, GENESIS, AuditLog, commitment
 from verwijsindex.models import AuditEventRow, AuditHeadRow
 
 VERIFY_BATCH = 5000
-MAIN_CHAIN = 0  # today the log is one chain; checkpoints already list chains by number
+MAIN_CHAIN = 0  # the chain records written before there were several are in
 
 
 @dataclass(frozen=True, slots=True)
 class ChainPoint:
-    """A position in a chain as a checkpoint names it: "chain `chain` reached `seq` with
-    MAC `mac`". `source` says where the claim comes from, for the reasons given."""
+    """A position in a chain as a head or checkpoint names it: "chain `chain` reached place
+    `seq` with MAC `mac`". `source` says where the claim comes from, for the reasons given."""
 
     seq: int
     mac: str
@@ -43,92 +50,172 @@ class ChainPoint:
 class Verification:
     ok: bool
     checked: int
-    first_bad_seq: int | None = None
+    first_bad_seq: int | None = None  # the bad record's place in the whole log
     reason: str | None = None
-    from_seq: int = 1  # the first record walked (1: a full walk)
-    to_seq: int = 0  # the head the walk ended at
-    to_mac: str = GENESIS
-    anchored_seq: int | None = None  # the newest anchor the log was compared with
+    from_seq: int = 1  # records before the walk's start over all chains, plus one (1: full)
+    to_seq: int = 0  # records up to the heads the walk ended at, over all chains
+    heads: tuple[ChainPoint, ...] = ()  # the head of every chain the walk ended at
+    anchored_seq: int | None = None  # records the newest anchors vouch for, over all chains
+    first_bad_chain: int | None = None
+
+
+class _Broken(Exception):
+    def __init__(self, checked: int, chain: int, reason: str, bad_seq: int | None = None):
+        super().__init__(reason)
+        self.checked, self.chain, self.reason, self.bad_seq = checked, chain, reason, bad_seq
 
 
 def verify_chain(
     log: AuditLog,
     session: Session,
     *,
-    start: ChainPoint | None = None,
-    anchor: ChainPoint | None = None,
+    start: Sequence[ChainPoint] | None = None,
+    anchor: Sequence[ChainPoint] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Verification:
-    """Check the records after `start` (all of them when None) up to the head, and the log
-    against `anchor`, the newest checkpoint known to be signed by this service.
+    """Check every chain's records after its point in `start` (all of them when absent) up
+    to its head, and each chain against its point in `anchor`, the newest checkpoints known
+    to be signed by this service.
 
-    An incremental walk (with `start`) trusts what came before its starting point: an edit
+    An incremental walk (with `start`) trusts what came before its starting points: an edit
     there is found only by a full walk.
     """
-    begin = start or ChainPoint(0, GENESIS)
-    anchored = anchor.seq if anchor else None
-
-    def broken(checked: int, bad: int | None, reason: str) -> Verification:
-        return Verification(False, checked, bad, reason, begin.seq + 1, anchored_seq=anchored)
-
-    head = session.execute(
-        select(AuditHeadRow.seq, AuditHeadRow.mac, AuditHeadRow.head_mac).where(
-            AuditHeadRow.id == HEAD_ID
+    starts = {p.chain: p for p in start or ()}
+    anchors = {p.chain: p for p in anchor or ()}
+    from_seq = sum(p.seq for p in starts.values()) + 1
+    anchored = sum(p.seq for p in anchors.values()) if anchor is not None else None
+    walk = _Walk(log, session, progress)
+    try:
+        heads = walk.heads()
+        for chain in sorted(set(heads) | set(anchors) | set(starts)):
+            head = heads.get(chain, ChainPoint(0, GENESIS, "the head", chain))
+            for point in (anchors.get(chain), starts.get(chain)):
+                if point is not None and point.seq > head.seq:
+                    raise _Broken(0, chain, _truncated(head, point))
+            begin = starts.get(chain)
+            if begin is not None and begin.seq > 0 and walk.mac_at(begin) != begin.mac:
+                raise _Broken(0, chain, _rolled_back(begin))
+        for chain in sorted(heads):
+            walk.chain(starts.get(chain, ChainPoint(0, GENESIS, chain=chain)), heads[chain])
+        for point in anchors.values():
+            if point.seq > 0 and walk.mac_at(point) != point.mac:
+                raise _Broken(walk.checked, point.chain, _rolled_back(point))
+    except _Broken as broken:
+        return Verification(
+            False,
+            broken.checked,
+            broken.bad_seq,
+            broken.reason,
+            from_seq,
+            anchored_seq=anchored,
+            first_bad_chain=broken.chain,
         )
-    ).first()
-    if head is None:
-        if session.scalar(select(AuditEventRow.seq).limit(1)) is not None:
-            return broken(0, None, "the chain's head record is missing")
-        head_seq, head_mac = 0, GENESIS
-    else:
-        if not hmac.compare_digest(head.head_mac, log.head_mac(head.seq, head.mac)):
-            return broken(0, head.seq, "the chain's head record was altered")
-        head_seq, head_mac = head.seq, head.mac
-    for point in (p for p in (anchor, start) if p is not None):
-        if point.seq > head_seq:
-            return broken(0, head_seq + 1, _truncated(head_seq, point))
-    if start is not None and start.seq > 0 and _mac_at(session, start.seq) != start.mac:
-        return broken(0, start.seq, _rolled_back(start))
+    ends = tuple(heads[c] for c in sorted(heads))
+    to_seq = sum(p.seq for p in ends)
+    return Verification(True, walk.checked, None, None, from_seq, to_seq, ends, anchored)
 
-    expected_seq, prev, checked = begin.seq + 1, begin.mac, 0
-    for row in _rows_in_order(session, begin.seq, head_seq, progress):
-        problem = _check(log, row, expected_seq, prev)
-        if problem:
-            return broken(checked, row.seq, problem)
-        checked += 1
-        expected_seq, prev = row.seq + 1, row.mac
-    if expected_seq - 1 != head_seq or prev != head_mac:
-        return broken(
-            checked,
-            expected_seq,
-            f"records after seq {expected_seq - 1} are missing (the head says {head_seq})",
+
+class _Walk:
+    def __init__(
+        self, log: AuditLog, session: Session, progress: Callable[[int], None] | None
+    ) -> None:
+        self.log, self.session, self.progress = log, session, progress
+        self.checked = 0
+
+    def heads(self) -> dict[int, ChainPoint]:
+        """Every chain's head, its MAC checked; a chain with records but no head is broken."""
+        rows = self.session.execute(
+            select(AuditHeadRow.chain, AuditHeadRow.seq, AuditHeadRow.mac, AuditHeadRow.head_mac)
+        ).all()
+        heads: dict[int, ChainPoint] = {}
+        for chain, seq, mac, head_mac in sorted(rows):
+            if not hmac.compare_digest(head_mac, self.log.head_mac(chain, seq, mac)):
+                raise _Broken(0, chain, f"the chain's head record was altered (chain {chain})")
+            heads[chain] = ChainPoint(seq, mac, "the head", chain)
+        known = set(range(CHAINS)) | set(heads)
+        headless: list[int | None] = [
+            self.session.scalar(
+                select(AuditEventRow.chain).where(AuditEventRow.chain == chain).limit(1)
+            )
+            for chain in sorted(known - set(heads))
+        ]
+        headless.append(
+            self.session.scalar(
+                select(AuditEventRow.chain)
+                .where(or_(AuditEventRow.chain < 0, AuditEventRow.chain > max(known)))
+                .limit(1)
+            )
         )
-    if anchor is not None and anchor.seq > 0 and _mac_at(session, anchor.seq) != anchor.mac:
-        return broken(checked, anchor.seq, _rolled_back(anchor))
-    return Verification(True, checked, None, None, begin.seq + 1, head_seq, head_mac, anchored)
+        for orphaned in headless:
+            if orphaned is not None:
+                raise _Broken(0, orphaned, f"the chain's head record is missing (chain {orphaned})")
+        return heads
+
+    def chain(self, begin: ChainPoint, head: ChainPoint) -> None:
+        chain = head.chain
+        expected, prev = begin.seq + 1, begin.mac
+        for row in self._rows_in_order(chain, begin.seq, head.seq):
+            problem = _check(self.log, row, expected, prev)
+            if problem:
+                raise _Broken(self.checked, chain, f"{problem} (chain {chain})", row.seq)
+            self.checked += 1
+            expected, prev = row.chain_seq + 1, row.mac
+        if expected - 1 != head.seq or prev != head.mac:
+            raise _Broken(
+                self.checked,
+                chain,
+                f"records after seq {expected - 1} are missing (the head says {head.seq}) "
+                f"(chain {chain})",
+            )
+
+    def mac_at(self, point: ChainPoint) -> str | None:
+        return self.session.scalar(
+            select(AuditEventRow.mac).where(
+                AuditEventRow.chain == point.chain, AuditEventRow.chain_seq == point.seq
+            )
+        )
+
+    def _rows_in_order(self, chain: int, after: int, until: int) -> Iterator[AuditEventRow]:
+        last = after
+        while last < until:
+            batch = list(
+                self.session.scalars(
+                    select(AuditEventRow)
+                    .where(
+                        AuditEventRow.chain == chain,
+                        AuditEventRow.chain_seq > last,
+                        AuditEventRow.chain_seq <= until,
+                    )
+                    .order_by(AuditEventRow.chain_seq)
+                    .limit(VERIFY_BATCH)
+                )
+            )
+            if not batch:
+                return
+            yield from batch
+            last = batch[-1].chain_seq
+            self.session.expunge_all()
+            if self.progress is not None:
+                self.progress(self.checked)
 
 
-def _truncated(head_seq: int, point: ChainPoint) -> str:
+def _truncated(head: ChainPoint, point: ChainPoint) -> str:
     return (
-        f"the log ends at seq {head_seq} but {point.source} vouches for seq {point.seq}: "
-        "records were removed (truncated or rolled back)"
+        f"the log ends at seq {head.seq} but {point.source} vouches for seq {point.seq}: "
+        f"records were removed (truncated or rolled back) (chain {head.chain})"
     )
 
 
 def _rolled_back(point: ChainPoint) -> str:
     return (
         f"record {point.seq} is missing or differs from {point.source}: "
-        "the log was rolled back or rewritten"
+        f"the log was rolled back or rewritten (chain {point.chain})"
     )
 
 
-def _mac_at(session: Session, seq: int) -> str | None:
-    return session.scalar(select(AuditEventRow.mac).where(AuditEventRow.seq == seq))
-
-
-def _check(log: AuditLog, row: AuditEventRow, expected_seq: int, prev: str) -> str | None:
-    if row.seq != expected_seq:
-        return f"seq {expected_seq} is missing" if row.seq > expected_seq else "seq out of order"
+def _check(log: AuditLog, row: AuditEventRow, expected: int, prev: str) -> str | None:
+    if row.chain_seq != expected:
+        return f"seq {expected} is missing" if row.chain_seq > expected else "seq out of order"
     if row.prev_mac != prev:
         return "does not follow its predecessor (a record was removed or inserted)"
     values = {c.key: getattr(row, c.key) for c in AuditEventRow.__table__.columns}
@@ -140,26 +227,3 @@ def _check(log: AuditLog, row: AuditEventRow, expected_seq: int, prev: str) -> s
     ):
         return "its data subject was altered"
     return None
-
-
-def _rows_in_order(
-    session: Session, after: int, until: int, progress: Callable[[int], None] | None
-) -> Iterator[AuditEventRow]:
-    last, seen = after, 0
-    while last < until:
-        batch = list(
-            session.scalars(
-                select(AuditEventRow)
-                .where(AuditEventRow.seq > last, AuditEventRow.seq <= until)
-                .order_by(AuditEventRow.seq)
-                .limit(VERIFY_BATCH)
-            )
-        )
-        if not batch:
-            return
-        yield from batch
-        last = batch[-1].seq
-        seen += len(batch)
-        session.expunge_all()
-        if progress is not None:
-            progress(seen)

@@ -1,10 +1,13 @@
 """SQLAlchemy 2 tables: the index itself (`core`) and notifications (`notifications`)."""
 
-from verwijsindex.models.audit import AuditCheckpointRow, AuditVerificationRow
-from verwijsindex.models.base import PSEUDONYM_LENGTH, Base, UtcDateTime
-from verwijsindex.models.core import (
+from verwijsindex.models.audit import (
+    AuditCheckpointRow,
     AuditEventRow,
     AuditHeadRow,
+    AuditVerificationRow,
+)
+from verwijsindex.models.base import PSEUDONYM_LENGTH, Base, UtcDateTime
+from verwijsindex.models.core import (
     IdempotencyKeyRow,
     MatchRow,
     MatchSignalRow,
@@ -19,7 +22,7 @@ from verwijsindex.models.notifications import (
     OutboxRow,
     WebhookSubscriptionRow,
 )
-from verwijsindex.models.statistics import StatisticsCountRow
+from verwijsindex.models.statistics import statistics_counts
 from verwijsindex.models.web import InvitationRow, WebSessionRow
 
 __all__ = [
@@ -39,9 +42,9 @@ __all__ = [
     "ProfessionalRow",
     "SignalParentRow",
     "SignalRow",
-    "StatisticsCountRow",
     "SystemClientRow",
     "UtcDateTime",
     "WebSessionRow",
     "WebhookSubscriptionRow",
+    "statistics_counts",
 ]

@@ -22,7 +22,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    Text,
     Uuid,
     text,
 )
@@ -169,55 +168,6 @@ class MatchSignalRow(Base):
     )
     # When the signal joined the match: a participant's follow-up period starts here.
     linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class AuditEventRow(Base):
-    """One audit record (NEN 7513 fields), hash-chained by `seq` with a keyed MAC.
-
-    The chain covers `subject_commitment` (a salted hash of the subject's pseudonym) rather
-    than the pseudonym itself, so that erasing a child's data can blank `subject_pseudonym`
-    without breaking verification: afterwards the record keeps ids only.
-    """
-
-    __tablename__ = "audit_events"
-    __table_args__ = (
-        Index("ix_audit_events_occurred_at", "occurred_at"),
-        Index("ix_audit_events_actor_id", "actor_id"),
-        Index("ix_audit_events_object_id", "object_id"),
-        Index("ix_audit_events_subject_pseudonym", "subject_pseudonym"),
-    )
-
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    action: Mapped[str] = mapped_column(String(80))  # source:subject:action
-    outcome: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    on_behalf_of: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the system client, if any
-    roles: Mapped[str | None] = mapped_column(String(100))
-    object_type: Mapped[str | None] = mapped_column(String(40))
-    object_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    related_ids: Mapped[str] = mapped_column(Text, server_default="")
-    subject_pseudonym: Mapped[str | None] = mapped_column(String(PSEUDONYM_LENGTH))
-    subject_commitment: Mapped[str | None] = mapped_column(String(64))
-    subject_salt: Mapped[str | None] = mapped_column(String(32))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    client_address: Mapped[str | None] = mapped_column(String(64))
-    # Which kind of credential acted (`system`, `personal`, `web`; NULL for the service
-    # itself or for records written before revision 0006); covered by the MAC when set.
-    credential: Mapped[str | None] = mapped_column(String(16))
-    prev_mac: Mapped[str] = mapped_column(String(64))
-    mac: Mapped[str] = mapped_column(String(64))
-
-
-class AuditHeadRow(Base):
-    """The newest record's seq and MAC, itself MACed: deleting the last records shows."""
-
-    __tablename__ = "audit_head"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    mac: Mapped[str] = mapped_column(String(64))
-    head_mac: Mapped[str] = mapped_column(String(64))
 
 
 class IdempotencyKeyRow(Base):

@@ -1,18 +1,20 @@
-"""Aggregate counters behind `GET /statistics`: how many signals and matches, per month and
+"""Aggregate counts behind `GET /statistics`: how many signals and matches, per month and
 sector.
 
-Kept as counters incremented in the transaction of the event itself, not computed from the
+Kept as counts written in the transaction of the event itself, not computed from the
 signals and matches: those must be deleted on time (Jeugdwet art. 7.1.4.5/7.1.4.6), and the
-statistics must outlive them. A counter names no person, signal, match or organisation,
-only a sector, so it is not personal data and may be kept.
+statistics must outlive them. A count names no person, signal, match or organisation, only
+a sector, so it is not personal data and may be kept.
+
+Insert-only: each counting transaction adds rows ("n more of this kind, in this sector and
+month") and never updates one, so two transactions counting the same cell never wait on
+each other (an upserted counter row was locked from the count to the commit). Reads add the
+rows up; `compact` in `repository.statistics` folds them into one row per cell.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
-from sqlalchemy import CheckConstraint, Date, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Column, Date, Index, Integer, String, Table
 
 from verwijsindex.models.base import Base
 
@@ -21,17 +23,15 @@ CLIENT_MATCHES = "client_matches"
 FAMILY_MATCHES = "family_matches"
 KINDS = (SIGNALS, CLIENT_MATCHES, FAMILY_MATCHES)
 
-
-class StatisticsCountRow(Base):
-    __tablename__ = "statistics_counts"
-    __table_args__ = (
-        CheckConstraint(
-            "kind IN ('signals', 'client_matches', 'family_matches')", name="kind_known"
-        ),
-    )
-
+# No primary key on purpose: a row is a fact, not an entity, and nothing looks one up.
+statistics_counts = Table(
+    "statistics_counts",
+    Base.metadata,
     # The first day of the month, in Dutch local time (Europe/Amsterdam).
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    sector: Mapped[str] = mapped_column(String(40), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer)
+    Column("month", Date, nullable=False),
+    Column("sector", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("count", Integer, nullable=False),
+    CheckConstraint("kind IN ('signals', 'client_matches', 'family_matches')", name="kind_known"),
+    Index("ix_statistics_counts_month_sector_kind", "month", "sector", "kind"),
+)

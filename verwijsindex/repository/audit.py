@@ -1,4 +1,4 @@
-"""The audit chain's head, its stored checkpoints, and the queue of verification runs."""
+"""The audit chains' heads, their stored checkpoints, and the queue of verification runs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import insert, or_, select, tuple_, update
 
-from verwijsindex.audit import GENESIS, HEAD_ID
 from verwijsindex.audit_verify import ChainPoint, Verification
 from verwijsindex.models import AuditCheckpointRow, AuditHeadRow, AuditVerificationRow
 from verwijsindex.repository.base import RepositoryBase
@@ -20,12 +19,19 @@ DONE = "done"
 class AuditQueries(RepositoryBase):
     # --- the head and checkpoints ------------------------------------------------------------
 
-    def audit_head(self) -> ChainPoint:
-        """The chain's newest (seq, MAC) as the head row says: one primary-key read."""
-        head = self.session.execute(
-            select(AuditHeadRow.seq, AuditHeadRow.mac).where(AuditHeadRow.id == HEAD_ID)
-        ).first()
-        return ChainPoint(head.seq, head.mac, "the head") if head else ChainPoint(0, GENESIS)
+    def audit_heads(self) -> tuple[ChainPoint, ...]:
+        """Every chain's newest (place, MAC) as its head row says, by chain: one statement,
+        so one consistent moment (the heads of a checkpoint must be)."""
+        rows = self.session.execute(
+            select(AuditHeadRow.chain, AuditHeadRow.seq, AuditHeadRow.mac).order_by(
+                AuditHeadRow.chain
+            )
+        ).all()
+        return tuple(ChainPoint(r.seq, r.mac, "the head", r.chain) for r in rows)
+
+    def audit_log_size(self) -> int:
+        """How many records the log holds, by the heads: never a count of the records."""
+        return sum(point.seq for point in self.audit_heads())
 
     def store_checkpoint(
         self, checkpoint_id: uuid.UUID, issued_at: datetime, payload: str, signature: str
@@ -136,6 +142,7 @@ class AuditQueries(RepositoryBase):
                 anchored_seq=result.anchored_seq,
                 ok=result.ok,
                 first_bad_seq=result.first_bad_seq,
+                first_bad_chain=result.first_bad_chain,
                 reason=result.reason,
             )
         )

@@ -13,7 +13,7 @@ incremental run starts.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,8 +49,8 @@ class ChainCheck:
     """A verification and what it was compared with."""
 
     verification: Verification
-    anchor: ChainPoint | None  # the newest anchor found; None: truncation not checkable
-    start: ChainPoint | None  # where an incremental walk began; None: from the first record
+    anchor: tuple[ChainPoint, ...] | None  # the newest anchors; None: truncation not checkable
+    start: tuple[ChainPoint, ...] | None  # where an incremental walk began; None: in full
     checkpoint: Checkpoint | None = None  # anchored after a successful run
 
 
@@ -58,22 +58,22 @@ class ChainCheck:
 
 
 def make_checkpoint(
-    core: Core, head: ChainPoint | None = None, *, verified: bool = False
+    core: Core, heads: Sequence[ChainPoint] | None = None, *, verified: bool = False
 ) -> Checkpoint:
-    """Sign `head` (default: the chain's current head) and write it the three ways.
+    """Sign `heads` (default: every chain's current head) and write it the three ways.
 
     The anchor file first: it is the copy that counts, and it must not depend on the
     database accepting the row.
     """
     signer = CheckpointSigner(load_checkpoint_key(core.settings.keys_dir))
-    if head is None:
+    if heads is None:
         with core.transaction(write=False) as tx:
-            head = tx.repo.audit_head()
-    checkpoint = signer.sign([head], verified=verified, now=core.now())
+            heads = tx.audit.audit_heads()
+    checkpoint = signer.sign(heads, verified=verified, now=core.now())
     append_anchor(anchor_directory(core.settings.keys_dir), checkpoint)
     log_checkpoint(checkpoint)
     with core.transaction(write=True) as tx:
-        tx.repo.store_checkpoint(
+        tx.audit.store_checkpoint(
             checkpoint.id, checkpoint.issued_at, checkpoint.payload, checkpoint.signature
         )
         tx.commit()
@@ -109,8 +109,8 @@ def check_chain(
             "key (forged or edited)"
         )
         return ChainCheck(Verification(False, 0, None, reason), None, None)
-    anchor = reading.newest()
-    start = None if full else reading.newest(verified=True)
+    anchor = reading.newest_heads()
+    start = None if full else reading.newest_heads(verified=True)
     with core.transaction(write=False) as tx:
         result = tx.audit_log.verify(
             tx.uow.session, start=start, anchor=anchor, progress=on_progress
@@ -126,7 +126,7 @@ class _Progress:
 
     def __call__(self, checked: int) -> None:
         with self.core.transaction(write=True) as tx:
-            tx.repo.verification_progress(self.run_id, self.token, checked, tx.now + VERIFY_LEASE)
+            tx.audit.verification_progress(self.run_id, self.token, checked, tx.now + VERIFY_LEASE)
             tx.commit()
 
 
@@ -142,8 +142,10 @@ def run_verification(
     `run_id` and nothing queued) a new one. None when there was nothing to claim."""
     with core.transaction(write=True) as tx:
         if run_id is None and source != "worker":
-            run_id = tx.repo.queue_verification(tx.now, source=source, full=full, requested_by=None)
-        claimed = tx.repo.claim_verification(tx.now, tx.now + VERIFY_LEASE, run_id)
+            run_id = tx.audit.queue_verification(
+                tx.now, source=source, full=full, requested_by=None
+            )
+        claimed = tx.audit.claim_verification(tx.now, tx.now + VERIFY_LEASE, run_id)
         tx.commit()
     if claimed is None:
         return None
@@ -154,12 +156,11 @@ def run_verification(
     with core.transaction(write=True) as tx:
         # Not an audit record: it would move the head past what was just verified, and the
         # run is on record in its own table (a person's request is audited when made).
-        tx.repo.finish_verification(run_id, token, tx.now, check.verification)
+        tx.audit.finish_verification(run_id, token, tx.now, check.verification)
         tx.commit()
     result = check.verification
-    if result.ok and (check.start is None or result.to_seq > check.start.seq):
-        head = ChainPoint(result.to_seq, result.to_mac)
-        check = replace(check, checkpoint=make_checkpoint(core, head, verified=True))
+    if result.ok and (check.start is None or result.to_seq > result.from_seq - 1):
+        check = replace(check, checkpoint=make_checkpoint(core, result.heads, verified=True))
     return check
 
 
@@ -175,7 +176,7 @@ def run_queued_verification(core: Core) -> ChainCheck | None:
 class ChainStatus:
     last: AuditVerificationRow | None  # the newest finished run
     pending: AuditVerificationRow | None  # queued or running
-    head_seq: int  # records in the log now (by the head row)
+    head_seq: int  # records in the log now, over all chains (by the head rows)
 
 
 def chain_status(core: Core, actor: Actor) -> ChainStatus:
@@ -183,7 +184,7 @@ def chain_status(core: Core, actor: Actor) -> ChainStatus:
     actor.require(Role.PRIVACY_OFFICER)
     with core.transaction(write=False) as tx:
         status = ChainStatus(
-            tx.repo.last_verification(), tx.repo.pending_verification(), tx.repo.audit_head().seq
+            tx.audit.last_verification(), tx.audit.pending_verification(), tx.audit.audit_log_size()
         )
         tx.uow.session.expunge_all()
     return status
@@ -193,7 +194,7 @@ def request_verification(core: Core, actor: Actor, *, full: bool) -> uuid.UUID:
     """Queue a run for the worker; asking again while one waits queues nothing new."""
     actor.require(Role.PRIVACY_OFFICER)
     with core.transaction(write=True, actor=actor) as tx:
-        run_id = tx.repo.queue_verification(tx.now, source="web", full=full, requested_by=actor.id)
+        run_id = tx.audit.queue_verification(tx.now, source="web", full=full, requested_by=actor.id)
         tx.record(AuditEntry("audit:verify-request", "audit_verification", run_id))
         tx.commit()
     return run_id
@@ -205,7 +206,7 @@ def list_checkpoints(
     """A page of stored checkpoints, newest first, and the key of the next page (or None).
     The caller (a witness or privacy officer) was authenticated by the API."""
     with core.transaction(write=False) as tx:
-        rows = tx.repo.checkpoints(before, limit + 1)
+        rows = tx.audit.checkpoints(before, limit + 1)
         tx.uow.session.expunge_all()
     more = len(rows) > limit
     rows = rows[:limit]

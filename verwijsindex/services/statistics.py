@@ -1,8 +1,11 @@
 """Statistics for the beheerder: signals and matches per month and sector.
 
-Counted, not computed: `count_statistics` runs in `Transaction.commit`, in the transaction
-of the event it counts, and adds to aggregate counters (`models.statistics`). Signals and
-matches are deleted when the law says so; the counters are not personal data and stay.
+Counted, not computed: `count_statistics` runs before commit, in the transaction of the
+event it counts, and adds aggregate counts (`models.statistics`): an insert, never an
+update of a shared counter row, so transactions counting the same sector and month never
+wait on each other. Signals and matches are deleted when the law says so; the counts are
+not personal data and stay. `compact_statistics` (maintenance) folds the rows of past
+months into one per cell.
 
 What is counted, in the month (Dutch local time) of the event and the sector of the
 professional's organisation:
@@ -29,7 +32,7 @@ from verwijsindex.audit import AuditEntry
 from verwijsindex.domain import Forbidden, InvalidInput, MatchType, Problem, Role
 from verwijsindex.events import SignalRegistered
 from verwijsindex.models.statistics import CLIENT_MATCHES, FAMILY_MATCHES, SIGNALS
-from verwijsindex.repository.statistics import add_counts, counts_between
+from verwijsindex.repository.statistics import add_counts, compact, counts_between
 
 if TYPE_CHECKING:
     # services.core imports this module (for `count_statistics`): types only from there.
@@ -49,9 +52,9 @@ _KIND_OF_MATCH = {MatchType.CLIENT: CLIENT_MATCHES, MatchType.FAMILY: FAMILY_MAT
 def count_statistics(tx: Transaction) -> None:
     """Add this transaction's new signals and new matches to the counters.
 
-    No statement at all when there is nothing to count (most transactions); otherwise an
-    upsert of every counter touched, after a lookup of the sectors involved unless the use
-    case already noted them (`Transaction.signal_owners`).
+    No statement at all when there is nothing to count (most transactions); otherwise one
+    insert of the counts, after a lookup of the sectors involved unless the use case
+    already noted them (`Transaction.signal_owners`).
     """
     registered = [e.signal_id for e in tx.events if isinstance(e, SignalRegistered)]
     created = [c for c in tx.matches.changes() if not c.before]
@@ -74,6 +77,15 @@ def _month_of(moment: datetime) -> date:
     from verwijsindex.services.core import Core
 
     return Core.local_date(moment).replace(day=1)
+
+
+def compact_statistics(core: Core) -> int:
+    """Fold the counts of the months before this one into one row per cell (maintenance);
+    how many rows that removed. Reads answer the same before and after."""
+    with core.transaction(write=True) as tx:
+        removed = compact(tx.uow.session, _month_of(tx.now))
+        tx.commit()
+    return removed
 
 
 # --- reading, for the beheerder ---------------------------------------------------------------
