@@ -41,22 +41,24 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    CTE,
     Connection,
-    Integer,
-    Select,
-    bindparam,
-    func,
     insert,
-    select,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from verwijsindex.audit_statements import (
+    APPEND_ON_POSTGRESQL,
+    HEAD_OF_CHAIN,
+    MOVE_HEAD,
+    NEWEST_POSITION,
+    RECORD_COLUMNS,
+    TAKE_FREE_HEAD,
+    WAIT_FOR_HEAD,
+    TakenHead,
+)
 from verwijsindex.models import AuditEventRow, AuditHeadRow
-from verwijsindex.models.audit import AUDIT_POSITIONS
 
 if TYPE_CHECKING:
     from verwijsindex.audit_verify import Verification
@@ -144,42 +146,43 @@ class AuditLog:
             seq += 1
             rows.append(self._row(head.chain, seq, position, prev, entry, who, context, now))
             prev = str(rows[-1]["mac"])
-        move_head = (
-            update(AuditHeadRow)
-            .where(AuditHeadRow.chain == head.chain)
-            .values(seq=seq, mac=prev, head_mac=self._head_mac(head.chain, seq, prev))
-        )
-        records = insert(AuditEventRow).values(rows)
+        head_values = {
+            "head_chain": head.chain,
+            "head_seq": seq,
+            "head_mac": prev,
+            "head_head_mac": self._head_mac(head.chain, seq, prev),
+        }
         if connection.dialect.name == "postgresql":
-            connection.execute(move_head.add_cte(records.cte("new_records")))
+            columns = {name: [row[name] for row in rows] for name in RECORD_COLUMNS}
+            connection.execute(APPEND_ON_POSTGRESQL, {**columns, **head_values})
         else:
-            connection.execute(records)
-            connection.execute(move_head)
+            connection.execute(insert(AuditEventRow), rows)
+            connection.execute(MOVE_HEAD, head_values)
 
-    def _take_head(self, connection: Connection, count: int) -> _TakenHead:
+    def _take_head(self, connection: Connection, count: int) -> TakenHead:
         """Lock the head of a chain no other open transaction holds, and `count` places in
         the whole log. The chain is tried from a random one on, so chains fill evenly."""
         start = secrets.randbelow(CHAINS)
         if connection.dialect.name != "postgresql":
             # SQLite: one writer at a time, so any chain is free and max + 1 is unique.
-            head = connection.execute(_HEAD_OF_CHAIN, {"chain": start}).first()
+            head = connection.execute(HEAD_OF_CHAIN, {"chain": start}).first()
             if head is None:
                 self._make_missing_heads(connection)
-                head = connection.execute(_HEAD_OF_CHAIN, {"chain": start}).first()
+                head = connection.execute(HEAD_OF_CHAIN, {"chain": start}).first()
             assert head is not None
-            top = int(connection.scalar(_NEWEST_POSITION) or 0)
-            return _TakenHead(head.chain, head.seq, head.mac, range(top + 1, top + 1 + count))
+            top = int(connection.scalar(NEWEST_POSITION) or 0)
+            return TakenHead(head.chain, head.seq, head.mac, range(top + 1, top + 1 + count))
         parameters = {"start": start, "count": count}
-        taken = connection.execute(_TAKE_FREE_HEAD, parameters).all()
+        taken = connection.execute(TAKE_FREE_HEAD, parameters).all()
         if not taken:
             # Either every head is held by an open transaction, or there are none yet (a
             # new or emptied log): make the missing ones, try once more, then wait.
             self._make_missing_heads(connection)
-            taken = connection.execute(_TAKE_FREE_HEAD, parameters).all()
+            taken = connection.execute(TAKE_FREE_HEAD, parameters).all()
             if not taken:
-                taken = connection.execute(_WAIT_FOR_HEAD, parameters).all()
+                taken = connection.execute(WAIT_FOR_HEAD, parameters).all()
         first = taken[0]
-        return _TakenHead(first.chain, first.seq, first.mac, sorted(r.position for r in taken))
+        return TakenHead(first.chain, first.seq, first.mac, sorted(r.position for r in taken))
 
     def _make_missing_heads(self, connection: Connection) -> None:
         """Every chain's head at its start (no record yet), unless it exists."""
@@ -298,47 +301,6 @@ class AuditLog:
     def head_mac(self, chain: int, seq: int, mac: str) -> str:
         """The MAC the head row of `chain` naming (seq, mac) must carry."""
         return self._head_mac(chain, seq, mac)
-
-
-@dataclass(frozen=True, slots=True)
-class _TakenHead:
-    """A chain's head, locked by this transaction, and the places in the log it may use."""
-
-    chain: int
-    seq: int
-    mac: str
-    positions: Sequence[int]
-
-
-_HEAD_OF_CHAIN = select(AuditHeadRow.chain, AuditHeadRow.seq, AuditHeadRow.mac).where(
-    AuditHeadRow.chain == bindparam("chain")
-)
-_NEWEST_POSITION = select(func.max(AuditEventRow.seq))
-
-
-def _head_with_places(head: CTE) -> Select[Any]:
-    """The locked head once per place asked for, each with a new number from the sequence."""
-    places = func.generate_series(1, bindparam("count", type_=Integer)).table_valued("n")
-    return select(
-        head.c.chain, head.c.seq, head.c.mac, func.nextval(AUDIT_POSITIONS.name).label("position")
-    ).select_from(head.join(places, true()))
-
-
-# The first head from chain `start` on (wrapping around) that no open transaction holds.
-_TAKE_FREE_HEAD = _head_with_places(
-    select(AuditHeadRow.chain, AuditHeadRow.seq, AuditHeadRow.mac)
-    .order_by(AuditHeadRow.chain < bindparam("start"), AuditHeadRow.chain)
-    .limit(1)
-    .with_for_update(skip_locked=True)
-    .cte("head")
-)
-# Every head is held: wait for chain `start`'s.
-_WAIT_FOR_HEAD = _head_with_places(
-    select(AuditHeadRow.chain, AuditHeadRow.seq, AuditHeadRow.mac)
-    .where(AuditHeadRow.chain == bindparam("start"))
-    .with_for_update()
-    .cte("head")
-)
 
 
 def commitment(salt: str, pseudonym: str) -> str:

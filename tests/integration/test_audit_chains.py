@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, delete, select, text, update
+from sqlalchemy import create_engine, delete, event, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -130,6 +130,25 @@ def test_as_many_transactions_as_chains_append_at_once_and_the_next_waits_for_on
         chains = set(connection.scalars(select(AuditEventRow.chain)))
     assert len(chains) == CHAINS  # each open transaction had a chain of its own
     assert verify_audit_log(core).ok
+
+
+def test_an_append_is_two_round_trips_on_postgresql_each_a_cached_statement(core: Core) -> None:
+    """It runs on every request's commit path: take a free head and number the records,
+    then write them and move the head in one statement."""
+    postgresql_only(core)
+    append(core, 3, records_each=2)  # the heads exist and the statements are compiled
+    seen: list[tuple[str, bool]] = []
+
+    def count(_c: Any, _cur: Any, statement: str, _p: Any, context: Any, _m: bool) -> None:
+        seen.append((statement.split()[0], context.cache_hit is context.dialect.CACHE_HIT))
+
+    event.listen(core.database.engine, "after_cursor_execute", count)
+    try:
+        append(core, 1, records_each=2)
+    finally:
+        event.remove(core.database.engine, "after_cursor_execute", count)
+    statements = [(first, hit) for first, hit in seen if first not in ("BEGIN", "COMMIT")]
+    assert statements == [("WITH", True), ("WITH", True)]
 
 
 def test_counting_the_same_sector_and_month_does_not_wait_on_an_open_transaction(
