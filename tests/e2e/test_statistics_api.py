@@ -10,17 +10,18 @@ from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from tests.conftest import ApiClient, FakeClock, World, signal_body
 from tests.integration.test_concurrency import new_signal, race, valid_bsns
 from verwijsindex.events import SignalRegistered
+from verwijsindex.models import statistics_counts
 from verwijsindex.repository.statistics import counts_between
 from verwijsindex.services import Core
 from verwijsindex.services.auth import personal_token
 from verwijsindex.services.lifecycle import run_maintenance
 from verwijsindex.services.signals import register_signal
-from verwijsindex.services.statistics import count_statistics
+from verwijsindex.services.statistics import compact_statistics, count_statistics
 
 PATH = "/api/v1/statistics"
 NOVEMBER = date(2026, 11, 1)
@@ -308,3 +309,33 @@ def test_signals_registered_at_the_same_instant_are_all_counted(world: World, co
         ]
     )
     assert stored(core) == {(NOVEMBER, "onderwijs", "signals"): 6}
+
+
+def statistics_rows(core: Core) -> int:
+    with core.database.engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(statistics_counts)) or 0)
+
+
+def test_compacting_past_months_folds_their_rows_and_every_answer_stays_the_same(
+    world: World, core: Core, clock: FakeClock
+) -> None:
+    """Counting adds a row per counting transaction (it never updates one, so nothing
+    waits); maintenance folds a past month's rows into one per cell."""
+    bea, anna, bert = beheerder(world), school(world), care(world)
+    for child in CHILDREN[:6]:
+        anna.signal(child)
+        bert.signal(child)
+    shown = items(bea, "?from=2026-11&until=2026-12")
+    before = stored(core, NOVEMBER, date(2026, 12, 1))
+    assert statistics_rows(core) > len(before)  # one row per counting transaction
+    assert compact_statistics(core) == 0  # November is this month: left alone
+    clock.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    renew(core, bea, anna)
+    anna.signal(CHILDREN[6])  # a December row, beside November's
+    removed = compact_statistics(core)
+    assert removed > 0 and statistics_rows(core) == len(before) + 1
+    assert stored(core, NOVEMBER, NOVEMBER) == before
+    assert items(bea, "?from=2026-11&until=2026-11") == [
+        i for i in shown if i["month"] == "2026-11"
+    ]
+    assert compact_statistics(core) == 0  # safe to run again
