@@ -1,11 +1,12 @@
 """Time and peak memory of one ``verwijsindex`` command, run as a real process.
 
 Used by the scale benchmarks (``bench.maintenance``, ``bench.audit_verify``). The command runs
-as its own child process with its output in files; this process then reaps it with
-``os.wait4``, which returns the resource usage of exactly that child: ``ru_maxrss`` is its
-peak resident set (KiB on Linux), unmixed with earlier children (loaders, other commands)
-the way ``RUSAGE_CHILDREN`` would be. The PostgreSQL backend's memory is not included: it is
-the server's, bounded by its own settings (``work_mem``), whatever the client does.
+under GNU ``/usr/bin/time``, which reports its peak resident set (``%M``, KiB) and CPU time.
+Not ``os.wait4`` on a child of this process: Linux keeps a process's high-water RSS across
+``exec``, so a child forked from this (large) orchestrator would report the orchestrator's
+RSS whenever the command itself used less. ``time`` is small, so its child starts near zero.
+The PostgreSQL backend's memory is not included: it is the server's, bounded by its own
+settings (``work_mem``), whatever the client does.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import threading
@@ -25,6 +27,7 @@ from typing import IO, Any
 from bench import service
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+TIME = "/usr/bin/time"  # GNU time (Debian package "time")
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,9 @@ class Measured:
 
 def run_measured(args: Sequence[str], env: Mapping[str, str], timeout_s: float) -> Measured:
     """Run ``verwijsindex ARGS`` to completion and measure it (see the module doc)."""
-    argv = [*service.cli_argv(), *args]
     timeline: list[tuple[float, str]] = []
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as usage_file:
+        argv = [TIME, "-f", "%M %U %S", "-o", usage_file.name, *service.cli_argv(), *args]
         began = time.monotonic()
         proc = subprocess.Popen(
             argv,
@@ -70,33 +73,34 @@ def run_measured(args: Sequence[str], env: Mapping[str, str], timeout_s: float) 
             stderr=subprocess.PIPE,
             env={**os.environ, **env},
             cwd=service.REPO_ROOT,
+            start_new_session=True,  # so a timeout can stop time and its command together
         )
         assert proc.stderr is not None
         reader = threading.Thread(
             target=_timestamped, args=(proc.stderr, began, timeline), daemon=True
         )
         reader.start()
-        deadline = began + timeout_s
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid == proc.pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the group this call started, nothing else
+            proc.wait()
+            timeline.append((timeout_s, f"bench: killed /usr/bin/time after {timeout_s} s"))
         seconds = time.monotonic() - began
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         reader.join(timeout=5)
         out.seek(0)
         stdout = out.read().decode(errors="replace")
+        fields = (usage_file.read().strip().splitlines() or ["0 0 0"])[-1].split()
+    if len(fields) != 3 or not fields[0].isdigit():
+        # `time` says "Command exited with non-zero status N" on a line before its format
+        fields = ["0", "0", "0"]
+    max_rss_kib, user_s, system_s = int(fields[0]), float(fields[1]), float(fields[2])
     return Measured(
         command="verwijsindex " + " ".join(args),
         seconds=round(seconds, 2),
-        peak_rss_mib=round(usage.ru_maxrss / 1024, 1),
-        user_cpu_s=round(usage.ru_utime, 2),
-        system_cpu_s=round(usage.ru_stime, 2),
+        peak_rss_mib=round(max_rss_kib / 1024, 1),
+        user_cpu_s=user_s,
+        system_cpu_s=system_s,
         returncode=proc.returncode,
         stdout=stdout[-4000:],
         stderr_tail="\n".join(line for _, line in timeline[-15:]),
