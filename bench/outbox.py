@@ -47,7 +47,7 @@ def queue(core: Core, receiver_url: str, count: int) -> None:
         password=None,
     ).professional
     with core.transaction(write=True) as tx:
-        subscription = tx.repo.add_subscription(
+        subscription = tx.webhooks.add_subscription(
             client.client_id, receiver_url, ["match.created"], new_signing_secret(), tx.now
         )
         payload = (
@@ -62,7 +62,7 @@ def queue(core: Core, receiver_url: str, count: int) -> None:
                 professional_id=person.id,
             )
         ]
-        tx.repo.queue(rows * count, tx.now)
+        tx.outbox.queue(rows * count, tx.now)
         tx.commit()
 
 

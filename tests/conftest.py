@@ -260,7 +260,7 @@ class World:
 
     def actor(self, api: ApiClient) -> Actor:
         with self.core.transaction(write=False) as tx:
-            professional = tx.repo.professional(api.professional_id)
+            professional = tx.people.professional(api.professional_id)
         assert professional is not None
         return Actor(professional)
 

@@ -18,7 +18,6 @@ from datetime import date
 from verwijsindex.config import Settings
 from verwijsindex.domain import Informatieplicht, NewSignal, Professional
 from verwijsindex.pseudonym import parse_bsn
-from verwijsindex.repository.directory import DirectoryQueries
 from verwijsindex.services import Actor, Core
 from verwijsindex.services import admin as admin_service
 from verwijsindex.services import signals as signal_service
@@ -62,7 +61,7 @@ def _not_the_demos(core: Core) -> str | None:
     alone could be matched by a real installation by accident; both together cannot.
     """
     with core.transaction(write=False) as tx:
-        directory = DirectoryQueries(tx.uow.session, core.keys)
+        directory = tx.people
         foreign = sum(o.name not in DEMO_ORGANISATIONS for o in directory.organisations())
         if not foreign:  # only then open everyone's contact data
             foreign = sum(p.email not in DEMO_EMAILS for p in directory.professionals_in(None))
@@ -77,10 +76,10 @@ def _not_the_demos(core: Core) -> str | None:
 
 def _existing(core: Core) -> list[Professional] | None:
     with core.transaction(write=False) as tx:
-        school, team = tx.repo.organisation_named(SCHOOL), tx.repo.organisation_named(JEUGDTEAM)
+        school, team = tx.people.organisation_named(SCHOOL), tx.people.organisation_named(JEUGDTEAM)
         if school is None or team is None:
             return None
-        people = tx.repo.professionals_of(school.id)[:1] + tx.repo.professionals_of(team.id)[:1]
+        people = tx.people.professionals_of(school.id)[:1] + tx.people.professionals_of(team.id)[:1]
     return people if len(people) == 2 else None
 
 

@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from stdnum.nl import bsn as stdnum_bsn
@@ -154,6 +154,17 @@ class Forbidden(DomainError):
 
 class Unauthenticated(DomainError):
     title = "Unauthorized"
+
+
+def local_date(moment: datetime) -> date:
+    """The Dutch calendar day of a moment: ages, review dates and months are counted in it."""
+    return moment.astimezone(LOCAL_TIME).date()
+
+
+def start_of_local_day(day: date) -> datetime:
+    """Midnight at the start of a Dutch calendar day, as a UTC moment (for comparisons with
+    stored timestamps, which are UTC)."""
+    return datetime.combine(day, time(0), tzinfo=LOCAL_TIME).astimezone(UTC)
 
 
 def add_years(day: date, years: int) -> date:

@@ -161,8 +161,8 @@ def test_a_deactivated_professional_is_logged_out_at_once(
     people.log_in(page, anna)
 
     with people.core.transaction(write=False) as tx:
-        ids = {p.email: tx.repo.login_record_by_email(p.email) for p in (anna, bea)}
-        beheerder = tx.repo.professional(ids[bea.email].professional_id)  # type: ignore[union-attr]
+        ids = {p.email: tx.web.login_record_by_email(p.email) for p in (anna, bea)}
+        beheerder = tx.people.professional(ids[bea.email].professional_id)  # type: ignore[union-attr]
     assert beheerder is not None
     target = ids[anna.email].professional_id  # type: ignore[union-attr]
     directory.deactivate_professional(people.core, Actor(beheerder), target)
@@ -180,13 +180,13 @@ def test_without_javascript_the_invitation_code_is_pasted_into_the_form(
 
     people.create("Bea Beheer", roles=("beheerder",))
     with people.core.transaction(write=False) as tx:
-        bea = tx.repo.login_record_by_email("bea.beheer@example.org")
+        bea = tx.web.login_record_by_email("bea.beheer@example.org")
         assert bea is not None
-        beheerder = tx.repo.professional(bea.professional_id)
+        beheerder = tx.people.professional(bea.professional_id)
     assert beheerder is not None
     chris = people.create("Chris Claassen", organisation="Wijkteam Oost")
     with people.core.transaction(write=False) as tx:
-        record = tx.repo.login_record_by_email(chris.email)
+        record = tx.web.login_record_by_email(chris.email)
     assert record is not None
     code = invitations.invite(
         people.core, Actor(beheerder, credential="web"), record.professional_id

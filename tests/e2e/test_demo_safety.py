@@ -120,7 +120,7 @@ def test_a_real_person_added_to_a_demo_organisation_makes_the_database_no_demo(
     )
     load_demo(development, "http://127.0.0.1:8080")
     with core.transaction(write=False) as tx:
-        school = tx.repo.organisation_named(SCHOOL)
+        school = tx.people.organisation_named(SCHOOL)
     assert school is not None
     admin_service.create_professional(
         core,

@@ -50,7 +50,7 @@ def action(record: AuditEventRow) -> str:
 
 def current(core: Core, professional_id: uuid.UUID) -> Professional:
     with core.transaction(write=False) as tx:
-        found = tx.repo.professional(professional_id)
+        found = tx.people.professional(professional_id)
     assert found is not None
     return found
 

@@ -25,7 +25,7 @@ from tests.conftest import (
 )
 from tests.integration.test_concurrency import race, valid_bsns
 from verwijsindex import domain
-from verwijsindex.domain import CloseReason, Informatieplicht, MatchType, NewSignal
+from verwijsindex.domain import LOCAL_TIME, CloseReason, Informatieplicht, MatchType, NewSignal
 from verwijsindex.models import (
     AuditEventRow,
     MatchRow,
@@ -36,7 +36,6 @@ from verwijsindex.models import (
 from verwijsindex.pseudonym import parse_bsn
 from verwijsindex.services import Actor, Core
 from verwijsindex.services.audit_log import verify_audit_log
-from verwijsindex.services.core import LOCAL_TIME
 from verwijsindex.services.lifecycle import (
     MaintenanceReport,
     latest_birth_date_turned_23,

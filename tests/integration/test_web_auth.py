@@ -85,6 +85,6 @@ def test_people_from_before_login_by_email_get_their_lookup(world: World, core: 
 
     assert backfill_email_lookups(core) == 1
     with core.transaction(write=False) as tx:
-        found = tx.repo.login_record_by_email("ANNA.JANSEN@example.org")
+        found = tx.web.login_record_by_email("ANNA.JANSEN@example.org")
     assert found is not None and found.professional_id == anna.professional_id
     assert backfill_email_lookups(core) == 0

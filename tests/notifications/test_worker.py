@@ -158,7 +158,7 @@ def test_a_dead_workers_claim_runs_out_and_another_delivers(
     world.professional("Anna de Vries").signal(CHILD_BSN)
     world.professional("Bram Bakker", "Wijkteam Noord", "jeugdhulp").signal(CHILD_BSN)
     with core.transaction(write=True) as tx:  # a worker claims a mail, then dies
-        abandoned = tx.repo.claim_due(tx.now, tx.now + LEASE, ["email"])
+        abandoned = tx.outbox.claim_due(tx.now, tx.now + LEASE, ["email"])
         tx.commit()
     assert abandoned is not None
     worker = make_worker(core, inbox)
@@ -170,7 +170,7 @@ def test_a_dead_workers_claim_runs_out_and_another_delivers(
     assert retaken.delivery_id == abandoned.id and retaken.status == "delivered"
     assert len(inbox.envelopes) == 2
     with core.transaction(write=True) as tx:  # the dead worker cannot overwrite it now
-        assert not tx.repo.settle(abandoned, tx.now, status="failed", error="late")
+        assert not tx.outbox.settle(abandoned, tx.now, status="failed", error="late")
         tx.commit()
 
 

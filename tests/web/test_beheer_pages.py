@@ -453,7 +453,7 @@ def test_changes_and_reads_on_the_beheer_pages_are_audited_with_the_beheerder(
     bea.get("/beheer/statistieken")
     submit(bea, f"/beheer/professionals/{anna.professional_id}/uitnodiging")
     with core.transaction(write=False) as tx:
-        rows = tx.repo.audit_events(
+        rows = tx.records.audit_events(
             since=None,
             until=None,
             actor=bea.professional_id,

@@ -22,7 +22,7 @@ def invite(core: Core, login: Login, anna: Browser) -> str:
     """The code a beheerder's new invitation for Anna carries (as on the beheer page)."""
     bea = login("Bea Beheer", roles=("beheerder",))
     with core.transaction(write=False) as tx:
-        beheerder = tx.repo.professional(bea.professional_id)
+        beheerder = tx.people.professional(bea.professional_id)
     assert beheerder is not None
     return invitations.invite(core, Actor(beheerder, credential="web"), anna.professional_id)
 

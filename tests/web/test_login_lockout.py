@@ -75,7 +75,7 @@ def person(core: Core, email: str = "anna.de.vries@example.org") -> uuid.UUID:
 
 def password_hash_of(core: Core, professional_id: uuid.UUID) -> str:
     with core.transaction(write=False) as tx:
-        record = tx.repo.login_record(professional_id)
+        record = tx.web.login_record(professional_id)
     assert record is not None and record.password_hash is not None
     return record.password_hash
 

@@ -1,52 +1,49 @@
-"""Queries and writes, returning domain objects; one session per unit of work.
+"""Queries and writes, returning domain objects: one repository per aggregate.
 
-Split by subject into mixins over one base (session, field encryption), so every use
-case keeps a single `tx.repo`.
+Each is a class of its own bound to the session of one unit of work; the service layer's
+`Transaction` holds them (`tx.signals`, `tx.matches`, `tx.people`, ...) and builds each
+one only when a use case first asks for it.
 """
 
 from verwijsindex.repository.audit import AuditQueries
-from verwijsindex.repository.follow_up import FollowUpQueries, Participation
-from verwijsindex.repository.lifecycle import LifecycleQueries
-from verwijsindex.repository.outbox import (
-    Delivery,
-    DeliveryRecord,
-    FanOutQueries,
-    OutboxQueries,
-    Outgoing,
-    SignalOwner,
+from verwijsindex.repository.follow_up import FollowUpRepository, Participation
+from verwijsindex.repository.lifecycle import LifecycleRepository
+from verwijsindex.repository.match_views import MatchViews, StoredMatch
+from verwijsindex.repository.matches import SqlMatchStore
+from verwijsindex.repository.outbox import Delivery, DeliveryRecord, OutboxRepository, Outgoing
+from verwijsindex.repository.people import (
+    PeopleRepository,
+    SystemClient,
+    SystemClientSummary,
 )
-from verwijsindex.repository.people import PeopleQueries, SystemClient
-from verwijsindex.repository.records import RecordQueries, StoredResponse
-from verwijsindex.repository.signals import SignalQueries
-from verwijsindex.repository.web import LoginRecord, WebQueries, WebSession
-from verwijsindex.repository.webhooks import Subscriber, WebhookQueries, WebhookSubscription
+from verwijsindex.repository.records import RecordRepository, StoredResponse
+from verwijsindex.repository.signals import SignalOwner, SignalRepository
+from verwijsindex.repository.web import LoginRecord, WebRepository, WebSession
+from verwijsindex.repository.webhooks import Subscriber, WebhookRepository, WebhookSubscription
 
 __all__ = [
+    "AuditQueries",
     "Delivery",
     "DeliveryRecord",
+    "FollowUpRepository",
+    "LifecycleRepository",
     "LoginRecord",
+    "MatchViews",
+    "OutboxRepository",
     "Outgoing",
     "Participation",
-    "Repository",
+    "PeopleRepository",
+    "RecordRepository",
     "SignalOwner",
+    "SignalRepository",
+    "SqlMatchStore",
+    "StoredMatch",
     "StoredResponse",
     "Subscriber",
     "SystemClient",
+    "SystemClientSummary",
+    "WebRepository",
     "WebSession",
+    "WebhookRepository",
     "WebhookSubscription",
 ]
-
-
-class Repository(
-    PeopleQueries,
-    SignalQueries,
-    RecordQueries,
-    LifecycleQueries,
-    OutboxQueries,
-    FanOutQueries,
-    WebhookQueries,
-    FollowUpQueries,
-    WebQueries,
-    AuditQueries,
-):
-    """Everything a use case reads or writes, bound to its session."""

@@ -1,4 +1,5 @@
-"""Match follow-up, and the scans behind the reminders that `maintenance` sends.
+"""Match follow-up (`tx.follow_ups`), and the scans behind the reminders that
+`maintenance` sends.
 
 Reminders are claimed by a conditional write (insert-if-absent, or update-if-unset), so
 two maintenance runs at the same time never remind anyone twice.
@@ -29,7 +30,7 @@ class Participation:
     joined_at: datetime
 
 
-class FollowUpQueries(RepositoryBase):
+class FollowUpRepository(RepositoryBase):
     def _insert(self) -> Any:
         dialect = self.session.get_bind().dialect.name
         return (postgresql if dialect == "postgresql" else sqlite).insert(FollowUpRow)

@@ -1,4 +1,5 @@
-"""History, subject access and lifecycle sweeps: queries about persons across authors."""
+"""History, subject access and lifecycle sweeps (`tx.lifecycle`): queries about persons
+across authors."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from verwijsindex.models import (
 from verwijsindex.repository.base import RepositoryBase
 
 
-class LifecycleQueries(RepositoryBase):
+class LifecycleRepository(RepositoryBase):
     def archived_signals_on(
         self, child: str, *, excluding: uuid.UUID
     ) -> list[tuple[SignalRow, Organisation]]:

@@ -1,4 +1,5 @@
-"""Stored matches: the `MatchStore` that matching runs on, and the reads behind /matches.
+"""Stored matches as matching changes them (`tx.matches`): the `MatchStore` that matching
+runs on, and the writes of designation. The reads behind /matches are `match_views`.
 
 Every lookup here is by an indexed key (child pseudonym, parent pseudonym, signal id, match
 id), never a scan, so matching costs the same with ten thousand or five million signals.
@@ -9,10 +10,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,27 +26,10 @@ from verwijsindex.pseudonym import lock_id
 ACTIVE = SignalStatus.ACTIVE.value
 
 
-@dataclass(frozen=True, slots=True)
-class StoredMatch:
-    """A match as read for display: who is in it through which active signals."""
-
-    id: uuid.UUID
-    type: MatchType
-    created_at: datetime
-    regisseur_id: uuid.UUID | None
-    # (signal id, professional id, signal created_at) of every active signal in the match
-    members: tuple[tuple[uuid.UUID, uuid.UUID, datetime], ...]
-
-    def participants_since(self) -> list[tuple[uuid.UUID, datetime]]:
-        """Each participating professional once, since their first signal in the match
-        (in a family match one may follow several siblings), earliest first."""
-        since: dict[uuid.UUID, datetime] = {}
-        for _, professional_id, created_at in self.members:
-            since[professional_id] = min(created_at, since.get(professional_id, created_at))
-        return sorted(since.items(), key=lambda item: item[1])
-
-
 class SqlMatchStore:
+    """The `MatchStore` protocol on one session, noting how each match changed in this
+    transaction (`changes()`): what statistics and notifications are made of."""
+
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self._now = now
@@ -210,60 +193,6 @@ class SqlMatchStore:
         if rows:
             self.session.execute(insert(MatchSignalRow), rows)
 
-    # --- reads for the API -----------------------------------------------------------------
-
-    def matches_of_professional(
-        self, professional_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
-    ) -> list[StoredMatch]:
-        """Matches the professional takes part in, newest first (keyset on created_at, id)."""
-        mine = (
-            select(MatchSignalRow.match_id)
-            .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
-            .where(SignalRow.professional_id == professional_id)
-        )
-        statement = select(MatchRow.id).where(MatchRow.id.in_(mine))
-        if after is not None:
-            created_at, last_id = after
-            statement = statement.where(
-                (MatchRow.created_at < created_at)
-                | ((MatchRow.created_at == created_at) & (MatchRow.id < last_id))
-            )
-        ids = list(
-            self.session.scalars(
-                statement.order_by(MatchRow.created_at.desc(), MatchRow.id.desc()).limit(limit)
-            )
-        )
-        found = {m.id: m for m in self.stored_matches(ids)}
-        return [found[i] for i in ids if i in found]
-
-    def stored_matches(self, match_ids: Iterable[uuid.UUID]) -> list[StoredMatch]:
-        wanted = list(set(match_ids))
-        if not wanted:
-            return []
-        rows = self.session.execute(
-            select(
-                MatchRow.id,
-                MatchRow.type,
-                MatchRow.created_at,
-                MatchRow.regisseur_id,
-                SignalRow.id,
-                SignalRow.professional_id,
-                SignalRow.created_at,
-            )
-            .join(MatchSignalRow, MatchSignalRow.match_id == MatchRow.id)
-            .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
-            .where(MatchRow.id.in_(wanted))
-        ).all()
-        heads: dict[uuid.UUID, tuple[str, datetime, uuid.UUID | None]] = {}
-        members: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, datetime]]] = defaultdict(list)
-        for match_id, kind, created_at, regisseur_id, signal_id, professional_id, since in rows:
-            heads[match_id] = (kind, created_at, regisseur_id)
-            members[match_id].append((signal_id, professional_id, since))
-        return [
-            StoredMatch(i, MatchType(k), c, r, tuple(sorted(members[i], key=lambda m: m[2])))
-            for i, (k, c, r) in heads.items()
-        ]
-
     def lock_match(self, match_id: uuid.UUID) -> None:
         """Row lock on the match, so designation and matching never overwrite each other."""
         self.session.execute(select(MatchRow.id).where(MatchRow.id == match_id).with_for_update())
@@ -274,6 +203,3 @@ class SqlMatchStore:
             .where(MatchRow.id == match_id)
             .values(regisseur_id=professional_id, updated_at=self._now)
         )
-
-    def count_matches(self) -> int:
-        return int(self.session.scalar(select(func.count()).select_from(MatchRow)) or 0)

@@ -1,4 +1,5 @@
-"""The outbox: notifications written with the event that causes them, claimed by workers.
+"""The outbox (`tx.outbox`): notifications written with the event that causes them,
+claimed by workers.
 
 A claim is a lease: the row's `next_attempt_at` is pushed past the longest a delivery may
 take, and a fresh `claim_token` is stamped on it. Two workers never hold the same row at
@@ -16,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 
-from verwijsindex.models import OrganisationRow, OutboxRow, ProfessionalRow, SignalRow
+from verwijsindex.models import OutboxRow
 from verwijsindex.repository.base import RepositoryBase
 
 PENDING = "pending"
@@ -67,7 +68,9 @@ class DeliveryRecord:
     last_error: str | None
 
 
-class OutboxQueries(RepositoryBase):
+class OutboxRepository(RepositoryBase):
+    """`tx.outbox`."""
+
     def queue(self, outgoing: Iterable[Outgoing], now: datetime) -> int:
         rows = [
             {
@@ -193,47 +196,3 @@ class OutboxQueries(RepositoryBase):
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)
-
-
-@dataclass(frozen=True, slots=True)
-class SignalOwner:
-    """Who registered a signal: their id, their organisation and its sector."""
-
-    professional_id: uuid.UUID
-    organisation_id: uuid.UUID
-    sector: str
-
-
-class FanOutQueries(RepositoryBase):
-    """Who an event concerns: the owners of signals and the organisations of professionals."""
-
-    def signal_owners(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SignalOwner]:
-        """One query for all; erased signals are simply absent."""
-        wanted = set(signal_ids)
-        if not wanted:
-            return {}
-        rows = self.session.execute(
-            select(
-                SignalRow.id,
-                SignalRow.professional_id,
-                ProfessionalRow.organisation_id,
-                OrganisationRow.sector,
-            )
-            .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
-            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
-            .where(SignalRow.id.in_(wanted))
-        ).all()
-        return {s: SignalOwner(p, o, sector) for s, p, o, sector in rows}
-
-    def organisation_ids_of(
-        self, professional_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, uuid.UUID]:
-        wanted = set(professional_ids)
-        if not wanted:
-            return {}
-        rows = self.session.execute(
-            select(ProfessionalRow.id, ProfessionalRow.organisation_id).where(
-                ProfessionalRow.id.in_(wanted)
-            )
-        ).all()
-        return dict((p, o) for p, o in rows)

@@ -1,4 +1,4 @@
-"""The audit log search and stored idempotent responses."""
+"""The audit log search and stored idempotent responses: `tx.records`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class StoredResponse:
     signal_id: uuid.UUID | None
 
 
-class RecordQueries(RepositoryBase):
+class RecordRepository(RepositoryBase):
     def audit_events(
         self,
         *,

@@ -1,9 +1,11 @@
-"""Signals: writing, reading own signals, their matches and history flag, the domain view."""
+"""Signals (`tx.signals`): writing, reading own signals, their matches and history flag,
+their owners, the domain view."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, exists, insert, or_, select
@@ -22,13 +24,43 @@ from verwijsindex.models import (
     IdempotencyKeyRow,
     MatchRow,
     MatchSignalRow,
+    OrganisationRow,
+    ProfessionalRow,
     SignalParentRow,
     SignalRow,
 )
 from verwijsindex.repository.base import RepositoryBase
 
 
-class SignalQueries(RepositoryBase):
+@dataclass(frozen=True, slots=True)
+class SignalOwner:
+    """Who registered a signal: their id, their organisation and its sector."""
+
+    professional_id: uuid.UUID
+    organisation_id: uuid.UUID
+    sector: str
+
+
+class SignalRepository(RepositoryBase):
+    def owners(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SignalOwner]:
+        """Who registered each signal, with organisation and sector (what statistics and
+        notifications are made of). One query for all; erased signals are simply absent."""
+        wanted = set(signal_ids)
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(
+                SignalRow.id,
+                SignalRow.professional_id,
+                ProfessionalRow.organisation_id,
+                OrganisationRow.sector,
+            )
+            .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
+            .where(SignalRow.id.in_(wanted))
+        ).all()
+        return {s: SignalOwner(p, o, sector) for s, p, o, sector in rows}
+
     def add_signal(self, row: SignalRow, parents: Sequence[str]) -> None:
         """Core inserts (the hot path): the ORM's unit-of-work bookkeeping is not needed for
         a row that is written once and returned."""

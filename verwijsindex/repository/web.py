@@ -1,4 +1,5 @@
-"""People at the web UI: finding them at login, lock-out counters, sessions, invitations."""
+"""People at the web UI (`tx.web`): finding them at login, lock-out counters, sessions,
+invitations."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class WebSession:
     last_seen_at: datetime
 
 
-class WebQueries(RepositoryBase):
+class WebRepository(RepositoryBase):
     def login_record_by_email(self, email: str) -> LoginRecord | None:
         row = self.session.scalar(
             select(ProfessionalRow).where(ProfessionalRow.email_lookup == self.email_lookup(email))

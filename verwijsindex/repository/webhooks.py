@@ -1,4 +1,5 @@
-"""Webhook subscriptions of system clients; the signing secret is stored encrypted."""
+"""Webhook subscriptions of system clients (`tx.webhooks`); the signing secret is stored
+encrypted."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class Subscriber:
     events: frozenset[str]
 
 
-class WebhookQueries(RepositoryBase):
+class WebhookRepository(RepositoryBase):
     def add_subscription(
         self, client_id: uuid.UUID, url: str, events: Iterable[str], secret: str, now: datetime
     ) -> WebhookSubscription:

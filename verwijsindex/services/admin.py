@@ -61,7 +61,7 @@ def create_organisation(
         raise InvalidInput(problems)
     _on_behalf(actor)
     with core.transaction(write=True, actor=actor) as tx:
-        organisation = tx.repo.add_organisation(name.strip(), Sector(sector), tx.now)
+        organisation = tx.people.add_organisation(name.strip(), Sector(sector), tx.now)
         tx.record(AuditEntry("organisation:create", "organisation", organisation.id))
         tx.commit()
     return organisation
@@ -101,11 +101,11 @@ def create_professional(
     _on_behalf(actor)
     totp_secret = pyotp.random_base32()
     with core.transaction(write=True, actor=actor) as tx:
-        organisation = tx.repo.organisation(organisation_id)
+        organisation = tx.people.organisation(organisation_id)
         if organisation is None:
             raise NotFound("No such organisation.")
         try:
-            professional = tx.repo.add_professional(
+            professional = tx.people.add_professional(
                 organisation,
                 name=name.strip(),
                 email=email.strip(),
@@ -147,10 +147,10 @@ def create_system_client(
     _on_behalf(actor)
     secret = secrets.token_urlsafe(32)
     with core.transaction(write=True, actor=actor) as tx:
-        organisation = tx.repo.organisation(organisation_id)
+        organisation = tx.people.organisation(organisation_id)
         if organisation is None:
             raise NotFound("No such organisation.")
-        client_id = tx.repo.add_system_client(organisation, hash_client_secret(secret), tx.now)
+        client_id = tx.people.add_system_client(organisation, hash_client_secret(secret), tx.now)
         tx.record(AuditEntry("client:create", "system_client", client_id, None, [organisation.id]))
         tx.commit()
     return NewSystemClient(client_id, secret)

@@ -37,7 +37,7 @@ class AuditPage:
 def search_audit_events(core: Core, actor: Actor, query: AuditQuery) -> AuditPage:
     actor.require(Role.PRIVACY_OFFICER)
     with core.transaction(write=True, actor=actor) as tx:
-        rows = tx.repo.audit_events(
+        rows = tx.records.audit_events(
             since=query.since,
             until=query.until,
             actor=query.actor,

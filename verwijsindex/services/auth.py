@@ -31,7 +31,7 @@ def token_for_client(core: Core, client_id: str, client_secret: str) -> IssuedTo
     except ValueError:
         raise InvalidClient from None
     with core.transaction(write=False) as tx:
-        client = tx.repo.system_client(parsed)
+        client = tx.people.system_client(parsed)
     expected = client.secret_hash if client else hash_client_secret("")
     matches = hmac.compare_digest(expected, hash_client_secret(client_secret))
     if client is None or client.revoked or not matches:
@@ -44,7 +44,7 @@ def personal_token(core: Core, professional_id: uuid.UUID) -> str:
     """A personal token, unaudited and unrestricted: for tests and the demo's own people.
     Whatever hands a token to a person uses `issue_personal_token`."""
     with core.transaction(write=False) as tx:
-        professional = tx.repo.professional(professional_id)
+        professional = tx.people.professional(professional_id)
     if professional is None or not professional.active:
         raise Unauthenticated("No active professional with that id.")
     return core.tokens.issue("personal", professional.id, PERSONAL_AZP, core.now())
@@ -64,7 +64,7 @@ def issue_personal_token(
     """
     entry = replace(TOKEN_ISSUE, object_id=professional_id)
     with core.transaction(write=True) as tx:
-        professional = tx.repo.professional(professional_id)
+        professional = tx.people.professional(professional_id)
         if professional is None or not professional.active:
             raise Unauthenticated("No active professional with that id.")
         oversight = professional.roles - SYSTEM_TOKEN_ROLES
@@ -116,11 +116,11 @@ def authenticate(core: Core, bearer: str, professional_header: str | None) -> Ac
 def _resolve(core: Core, claims: TokenClaims, professional_header: str | None) -> Actor:
     with core.transaction(write=False) as tx:
         if claims.kind == "personal":
-            professional = tx.repo.professional(claims.subject)
+            professional = tx.people.professional(claims.subject)
             if professional is None or not professional.active:
                 raise Unauthenticated("The token's professional is no longer active.")
             return Actor.through_personal_token(professional)
-        client = tx.repo.system_client(claims.subject)
+        client = tx.people.system_client(claims.subject)
         if client is None or client.revoked:
             raise Unauthenticated("The system client has been revoked.")
         if not professional_header:
@@ -129,7 +129,7 @@ def _resolve(core: Core, claims: TokenClaims, professional_header: str | None) -
             professional_id = uuid.UUID(professional_header)
         except ValueError:
             raise Unauthenticated(_NO_ACTOR) from None
-        professional = tx.repo.professional(professional_id)
+        professional = tx.people.professional(professional_id)
         if (
             professional is None
             or not professional.active
@@ -160,7 +160,7 @@ def authenticate_system(core: Core, bearer: str) -> SystemCaller:
     if claims.kind != "system":
         raise Forbidden("Only a system client (client-credentials token) can do this.")
     with core.transaction(write=False) as tx:
-        client = tx.repo.system_client(claims.subject)
+        client = tx.people.system_client(claims.subject)
     if client is None or client.revoked:
         raise Unauthenticated("The system client has been revoked.")
     return SystemCaller(client.id, client.organisation_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import cachetools
@@ -16,13 +16,17 @@ from sqlalchemy.orm import Session
 from verwijsindex.audit import AuditEntry, AuditLog, Who
 from verwijsindex.config import Settings
 from verwijsindex.crypto import KeyRing
-from verwijsindex.db import Database, UnitOfWork
-from verwijsindex.domain import LOCAL_TIME, Forbidden, Professional, Role, Unauthenticated
-from verwijsindex.events import Event
-from verwijsindex.match_repository import SqlMatchStore
+from verwijsindex.db import Database
+from verwijsindex.domain import (
+    Forbidden,
+    Professional,
+    Role,
+    Unauthenticated,
+    local_date,
+    start_of_local_day,
+)
 from verwijsindex.pseudonym import Pseudonymiser
-from verwijsindex.repository import Repository, SignalOwner
-from verwijsindex.services.notifications import stage_notifications
+from verwijsindex.services.pipeline import BEFORE_COMMIT
 from verwijsindex.services.standing import (
     CACHED_CREDENTIALS,
     Credential,
@@ -30,8 +34,10 @@ from verwijsindex.services.standing import (
     standing_of,
     withheld_from,
 )
-from verwijsindex.services.statistics import count_statistics
+from verwijsindex.services.unit_of_work import PreCommitStep, Transaction
 from verwijsindex.tokens import TokenAuthority, TokenClaims, installation_issuer
+
+__all__ = ["Acting", "Actor", "AuthCache", "Clock", "Core", "Transaction", "system_clock"]
 
 Clock = Callable[[], datetime]
 
@@ -153,57 +159,17 @@ class AuthCache:
                 self._actors.pop(key, None)
 
 
-@dataclass
-class Transaction:
-    """One unit of work with the repositories bound to its session.
-
-    Audit entries recorded here are appended to the audit chain as the last step before
-    commit, in the same transaction: no action without its record, no record without it.
-    Events emitted here, and the match changes the match store saw, become outbox rows in
-    the same transaction too (`stage_notifications`).
-    """
-
-    uow: UnitOfWork
-    repo: Repository
-    matches: SqlMatchStore
-    now: datetime
-    audit_log: AuditLog
-    who: Who | None = None
-    entries: list[AuditEntry] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    # Signal owners looked up (or noted by the use case) in this transaction: counting
-    # statistics and staging notifications both need them, and ask once.
-    owners: dict[uuid.UUID, SignalOwner] = field(default_factory=dict)
-
-    def record(self, entry: AuditEntry) -> None:
-        self.entries.append(entry)
-
-    def signal_owners(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SignalOwner]:
-        """Owner, organisation and sector of each signal (erased ones are absent)."""
-        wanted = set(signal_ids)
-        missing = wanted - self.owners.keys()
-        if missing:
-            self.owners.update(self.repo.signal_owners(missing))
-        return {s: self.owners[s] for s in wanted if s in self.owners}
-
-    def emit(self, event: Event) -> None:
-        self.events.append(event)
-
-    def commit(self) -> None:
-        shrunk = [c.match_id for c in self.matches.changes() if c.after and c.before - c.after]
-        if shrunk:
-            self.repo.forget_follow_ups_of_leavers(shrunk)
-        count_statistics(self)
-        stage_notifications(self)
-        self.events.clear()
-        self.audit_log.append(self.uow.session, self.entries, self.who, self.now)
-        self.entries.clear()
-        self.uow.commit()
-
-
 class Core:
+    """What every use case needs, wired once per process: settings, database, keys, clock,
+    and the steps every transaction runs before it commits (`services.pipeline`)."""
+
     def __init__(
-        self, settings: Settings, database: Database, keys: KeyRing, clock: Clock = system_clock
+        self,
+        settings: Settings,
+        database: Database,
+        keys: KeyRing,
+        clock: Clock = system_clock,
+        before_commit: Sequence[PreCommitStep] = BEFORE_COMMIT,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -217,17 +183,14 @@ class Core:
         )
         self.auth_cache = AuthCache()
         self.audit_log = AuditLog(keys.audit_key)
+        self.before_commit = tuple(before_commit)
 
     def now(self) -> datetime:
         return self.clock()
 
-    @staticmethod
-    def local_date(moment: datetime) -> date:
-        return moment.astimezone(LOCAL_TIME).date()
-
-    @staticmethod
-    def start_of_local_day(day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=LOCAL_TIME).astimezone(UTC)
+    # Pure rules of the domain; kept here for callers that reach them through `Core`.
+    local_date = staticmethod(local_date)
+    start_of_local_day = staticmethod(start_of_local_day)
 
     @contextmanager
     def transaction(self, *, write: bool, actor: Acting | None = None) -> Iterator[Transaction]:
@@ -237,10 +200,10 @@ class Core:
                 self._confirm_standing(uow.session, actor)
             yield Transaction(
                 uow=uow,
-                repo=Repository(uow.session, self.keys),
-                matches=SqlMatchStore(uow.session, now),
+                keys=self.keys,
                 now=now,
                 audit_log=self.audit_log,
+                before_commit=self.before_commit,
                 who=actor.who if actor else None,
             )
 

@@ -32,10 +32,11 @@ from verwijsindex.notify.mails import MailKind, build_mail
 from verwijsindex.notify.retry import next_attempt_at
 from verwijsindex.notify.smtp import MailSender, parse_smtp_url
 from verwijsindex.notify.webhooks import WebhookSender
-from verwijsindex.repository import Delivery, Repository
+from verwijsindex.repository import Delivery
 from verwijsindex.repository.outbox import DELIVERED, FAILED, PENDING, SKIPPED
 from verwijsindex.services.core import Core
 from verwijsindex.services.notifications import EMAIL, WEBHOOK
+from verwijsindex.services.unit_of_work import Transaction
 
 log = logging.getLogger("verwijsindex.worker")
 
@@ -163,29 +164,31 @@ class Worker:
 
     def _claim(self) -> _Ready | None:
         with self.core.transaction(write=True) as tx:
-            delivery = tx.repo.claim_due(tx.now, tx.now + LEASE, self.channels)
+            delivery = tx.outbox.claim_due(tx.now, tx.now + LEASE, self.channels)
             if delivery is None:
                 return None
-            ready = self._prepare(tx.repo, delivery)
+            ready = self._prepare(tx, delivery)
             tx.commit()
         return ready
 
     @staticmethod
-    def _prepare(repo: Repository, delivery: Delivery) -> _Ready:
+    def _prepare(tx: Transaction, delivery: Delivery) -> _Ready:
         if delivery.channel == EMAIL:
             professional = (
-                repo.professional(delivery.professional_id) if delivery.professional_id else None
+                tx.people.professional(delivery.professional_id)
+                if delivery.professional_id
+                else None
             )
             if professional is None or not professional.active:
                 return _Ready(delivery, skip="professional inactive")
             return _Ready(delivery, to=professional.email)
         subscription = (
-            repo.subscription(delivery.subscription_id) if delivery.subscription_id else None
+            tx.webhooks.subscription(delivery.subscription_id) if delivery.subscription_id else None
         )
         if subscription is None or subscription.disabled_at is not None:
             return _Ready(delivery, skip="subscription disabled")
         return _Ready(
-            delivery, url=subscription.url, secret=repo.subscription_secret(subscription.id)
+            delivery, url=subscription.url, secret=tx.webhooks.subscription_secret(subscription.id)
         )
 
     def _attempt(self, ready: _Ready) -> tuple[str, str | None]:
@@ -230,8 +233,10 @@ class Worker:
                     status = FAILED
             if status == FAILED and reason == "HTTP 410" and delivery.subscription_id:
                 # Standard Webhooks: 410 Gone means "stop sending to this endpoint".
-                tx.repo.disable_subscription(delivery.subscription_id, tx.now)
-            if not tx.repo.settle(delivery, tx.now, status=status, error=reason, retry_at=retry_at):
+                tx.webhooks.disable_subscription(delivery.subscription_id, tx.now)
+            if not tx.outbox.settle(
+                delivery, tx.now, status=status, error=reason, retry_at=retry_at
+            ):
                 log.warning("worker: lease on %s lost before settling; not recorded", delivery.id)
                 return Outcome(delivery.id, delivery.channel, delivery.topic, status, reason)
             if status != SKIPPED:

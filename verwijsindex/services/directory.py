@@ -27,8 +27,8 @@ from verwijsindex.domain import (
     Professional,
     Role,
 )
-from verwijsindex.repository.directory import DirectoryQueries, SystemClientSummary
-from verwijsindex.services.core import Actor, Core, Transaction
+from verwijsindex.repository import PeopleRepository, SystemClientSummary
+from verwijsindex.services.core import Actor, Core
 from verwijsindex.services.refusals import Refusal, records_refusals
 
 __all__ = [
@@ -55,15 +55,11 @@ def _require_beheerder(actor: Actor, entry: AuditEntry) -> None:
         raise Refusal(refused, entry) from None
 
 
-def _directory(core: Core, tx: Transaction) -> DirectoryQueries:
-    return DirectoryQueries(tx.uow.session, core.keys)
-
-
 @records_refusals
 def list_organisations(core: Core, actor: Actor) -> list[Organisation]:
     _require_beheerder(actor, AuditEntry("organisation:list"))
     with core.transaction(write=False) as tx:
-        return _directory(core, tx).organisations()
+        return tx.people.organisations()
 
 
 @records_refusals
@@ -74,7 +70,7 @@ def list_professionals(
     entry = AuditEntry("professional:list", "organisation", organisation_id)
     _require_beheerder(actor, entry)
     with core.transaction(write=True, actor=actor) as tx:
-        directory = _directory(core, tx)
+        directory = tx.people
         if organisation_id is not None and directory.organisation(organisation_id) is None:
             raise Refusal(NotFound("No such organisation."), entry)
         found = directory.professionals_in(organisation_id)
@@ -107,7 +103,7 @@ def set_roles(
             "You cannot remove your own beheerder role.",
         )
     with core.transaction(write=True, actor=actor) as tx:
-        directory = _directory(core, tx)
+        directory = tx.people
         _check_and_lock(directory, actor, professional_id, entry)
         directory.set_roles(professional_id, roles)
         changed = directory.professional(professional_id)
@@ -147,12 +143,12 @@ def _set_active(
             "You cannot deactivate yourself.",
         )
     with core.transaction(write=True, actor=actor) as tx:
-        directory = _directory(core, tx)
+        directory = tx.people
         _check_and_lock(directory, actor, professional_id, entry)
         directory.set_active(professional_id, active)
         if not active:
-            tx.repo.end_web_sessions_of(professional_id)
-            tx.repo.cancel_invitations_of(professional_id)
+            tx.web.end_web_sessions_of(professional_id)
+            tx.web.cancel_invitations_of(professional_id)
         changed = directory.professional(professional_id)
         assert changed is not None
         tx.record(
@@ -163,7 +159,7 @@ def _set_active(
 
 
 def _check_and_lock(
-    directory: DirectoryQueries, actor: Actor, professional_id: uuid.UUID, entry: AuditEntry
+    directory: PeopleRepository, actor: Actor, professional_id: uuid.UUID, entry: AuditEntry
 ) -> None:
     """Lock the actor's and the person's rows; refuse unless the actor is, as stored now,
     an active beheerder, and the person exists."""
@@ -180,7 +176,7 @@ def list_system_clients(core: Core, actor: Actor) -> list[SystemClientSummary]:
     """By organisation name, then oldest first; revoked ones included (with `revoked_at`)."""
     _require_beheerder(actor, AuditEntry("client:list"))
     with core.transaction(write=False) as tx:
-        return _directory(core, tx).system_clients()
+        return tx.people.system_clients()
 
 
 @records_refusals
@@ -192,7 +188,7 @@ def revoke_system_client(core: Core, actor: Actor, client_id: uuid.UUID) -> Syst
     entry = AuditEntry("client:revoke", "system_client", client_id)
     _require_beheerder(actor, entry)
     with core.transaction(write=True, actor=actor) as tx:
-        directory = _directory(core, tx)
+        directory = tx.people
         _check_and_lock(directory, actor, actor.id, entry)
         if directory.system_client_summary(client_id) is None:
             raise Refusal(NotFound("No such system client."), entry)

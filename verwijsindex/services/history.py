@@ -39,7 +39,7 @@ def signal_history(core: Core, actor: Actor, signal_id: uuid.UUID) -> list[Earli
     """
     actor.require(Role.PROFESSIONAL)
     with core.transaction(write=True, actor=actor) as tx:
-        row = tx.repo.signal_row(signal_id)
+        row = tx.signals.signal_row(signal_id)
         if row is None or row.professional_id != actor.id:
             raise Refusal(NotFound("No such signal."), AuditEntry(ACTION, "signal", signal_id))
         earlier = [
@@ -52,7 +52,7 @@ def signal_history(core: Core, actor: Actor, signal_id: uuid.UUID) -> list[Earli
                 # the signal stopped being active at active_until.
                 archived_at=signal.archived_at or signal.active_until,
             )
-            for signal, organisation in tx.repo.archived_signals_on(
+            for signal, organisation in tx.lifecycle.archived_signals_on(
                 row.child_pseudonym, excluding=row.id
             )
         ]

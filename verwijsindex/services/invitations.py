@@ -39,16 +39,14 @@ def invite(core: Core, actor: Actor, professional_id: uuid.UUID) -> str:
     actor.require(Role.BEHEERDER)
     token = secrets.token_urlsafe(32)
     with core.transaction(write=True, actor=actor) as tx:
-        record = tx.repo.login_record(professional_id)
+        record = tx.web.login_record(professional_id)
         if record is None or not record.active:
             raise Refusal(
                 NotFound("No such active professional."),
                 AuditEntry("professional:invite", "professional", professional_id),
             )
-        tx.repo.cancel_invitations_of(professional_id)
-        tx.repo.add_invitation(
-            token_hash(token), professional_id, tx.now, tx.now + INVITATION_VALID
-        )
+        tx.web.cancel_invitations_of(professional_id)
+        tx.web.add_invitation(token_hash(token), professional_id, tx.now, tx.now + INVITATION_VALID)
         tx.record(AuditEntry("professional:invite", "professional", professional_id))
         tx.commit()
     return token
@@ -66,13 +64,13 @@ def accept_invitation(core: Core, invitation: str, password: str, repeated: str)
         raise InvalidInput(problems)
     password_hash = password_hasher.hash(password)  # before the transaction: it is slow
     with core.transaction(write=True) as tx:
-        professional_id = tx.repo.use_invitation(token_hash(invitation.strip()), tx.now)
+        professional_id = tx.web.use_invitation(token_hash(invitation.strip()), tx.now)
         if professional_id is None:
             raise LoginRefused("credentials")
         tx.who = Person(professional_id).who
-        tx.repo.set_password_hash(professional_id, password_hash)
-        tx.repo.start_new_enrolment(professional_id, pyotp.random_base32())
-        tx.repo.end_web_sessions_of(professional_id)
+        tx.web.set_password_hash(professional_id, password_hash)
+        tx.web.start_new_enrolment(professional_id, pyotp.random_base32())
+        tx.web.end_web_sessions_of(professional_id)
         token = new_session(tx, professional_id, TOTP_SETUP)
         tx.record(AuditEntry("invitation:accept", "professional", professional_id))
         tx.commit()

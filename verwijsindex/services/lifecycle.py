@@ -28,12 +28,13 @@ from verwijsindex import domain
 from verwijsindex.audit import AuditEntry
 from verwijsindex.db import with_retries
 from verwijsindex.domain import Bsn, SignalStatus
-from verwijsindex.events import SignalArchived
 from verwijsindex.matching import refresh_matches_around
 from verwijsindex.models import SignalRow
-from verwijsindex.repository import Repository
-from verwijsindex.services.core import Core, Transaction
+from verwijsindex.repository import LifecycleRepository
+from verwijsindex.services.archiving import archive
+from verwijsindex.services.core import Core
 from verwijsindex.services.reminders import send_reminders
+from verwijsindex.services.unit_of_work import Transaction
 
 BATCH_SIZE = 500
 # Finished notifications stay visible (e.g. to a webhook subscriber) this long.
@@ -70,7 +71,7 @@ class _Done:
     idempotency_keys_purged: int = 0
 
 
-_Claim = Callable[[Repository], list[SignalRow]]
+_Claim = Callable[[LifecycleRepository], list[SignalRow]]
 _Handle = Callable[[Core, Transaction, list[SignalRow], dict[uuid.UUID, frozenset[str]]], _Done]
 
 
@@ -96,7 +97,7 @@ def run_maintenance(
     not run for years) is gone after one run, and a second run has nothing left to do.
     """
     now = core.now()
-    last_birth_date = latest_birth_date_turned_23(core.local_date(now))
+    last_birth_date = latest_birth_date_turned_23(domain.local_date(now))
     report = MaintenanceReport()
 
     def sweep(claim: _Claim, handle: _Handle) -> Iterable[_Done]:
@@ -108,19 +109,21 @@ def run_maintenance(
             yield done
 
     for done in sweep(
-        lambda repo: repo.signals_of_children_born_by(last_birth_date, batch_size), _delete
+        lambda signals: signals.signals_of_children_born_by(last_birth_date, batch_size), _delete
     ):
         report.deleted_at_23 += done.signals
         _tell(progress, report)
-    for done in sweep(lambda repo: repo.active_signals_due(now, batch_size), _archive):
+    for done in sweep(lambda signals: signals.active_signals_due(now, batch_size), _archive):
         report.archived += done.signals
         _tell(progress, report)
-    for done in sweep(lambda repo: repo.archived_signals_due(now, batch_size), _delete):
+    for done in sweep(lambda signals: signals.archived_signals_due(now, batch_size), _delete):
         report.deleted_expired += done.signals
         _tell(progress, report)
     with core.transaction(write=True) as tx:
-        report.idempotency_keys_purged = tx.repo.purge_expired_idempotency_keys(now)
-        report.notifications_purged = tx.repo.purge_finished_notifications(now - NOTIFICATIONS_KEPT)
+        report.idempotency_keys_purged = tx.records.purge_expired_idempotency_keys(now)
+        report.notifications_purged = tx.outbox.purge_finished_notifications(
+            now - NOTIFICATIONS_KEPT
+        )
         tx.commit()
     reminders = send_reminders(core, batch_size=batch_size)
     report.follow_up_reminders = reminders.follow_up
@@ -136,10 +139,10 @@ def _tell(progress: Progress | None, report: MaintenanceReport) -> None:
 def _one_batch(core: Core, claim: _Claim, handle: _Handle) -> _Done | None:
     """One transaction: claim a batch, lock its people, handle it. None when none was due."""
     with core.transaction(write=True) as tx:
-        rows = claim(tx.repo)
+        rows = claim(tx.lifecycle)
         if not rows:
             return None
-        parents = tx.repo.parents_of_signals(r.id for r in rows)
+        parents = tx.lifecycle.parents_of_signals(r.id for r in rows)
         _lock_families(tx, *_people(rows, parents))
         done = handle(core, tx, rows, parents)
         tx.commit()
@@ -177,20 +180,14 @@ def _people(
 def _archive(
     core: Core, tx: Transaction, rows: list[SignalRow], parents: dict[uuid.UUID, frozenset[str]]
 ) -> _Done:
-    """Archive as of the end of the active period, and leave every match, as closing does.
+    """Archive as of the end of the active period, by the rule closing follows too.
 
     One signal at a time: each refresh must see the others of the batch still active and
     still linked, or a match made only of this batch's signals would be left behind.
     """
-    left = tx.repo.match_refs(r.id for r in rows)
+    left = tx.signals.match_refs(r.id for r in rows)
     for row in rows:
-        turns_23_at = core.start_of_local_day(domain.turns_23_on(row.child_birth_date))
-        row.status = SignalStatus.ARCHIVED.value
-        row.archived_at = row.active_until
-        row.archived_until = domain.archived_until(row.active_until, turns_23_at)
-        tx.uow.session.flush()
-        refresh_matches_around(tx.matches, row.id, row.child_pseudonym, parents[row.id])
-        tx.emit(SignalArchived(row.id, row.professional_id))
+        archive(tx, row, parents[row.id], row.active_until)
         tx.record(
             AuditEntry(
                 "signal:expire",
@@ -209,7 +206,7 @@ def _delete(
     """Delete the rows with their pseudonyms and match links; forget children left with none."""
     left = _erase(tx, rows, parents)
     children = {r.child_pseudonym for r in rows}
-    forgotten = children - tx.repo.children_with_signals(children)
+    forgotten = children - tx.lifecycle.children_with_signals(children)
     for child in forgotten:
         tx.audit_log.forget_subject(tx.uow.session, child)
     for row in rows:
@@ -228,10 +225,10 @@ def _erase(
     Erasing all first would leave a match made only of these signals without a signal to
     find it by. An archived signal is in no match, so it needs no refresh.
     """
-    left = tx.repo.match_refs(r.id for r in rows)
+    left = tx.signals.match_refs(r.id for r in rows)
     for row in rows:
         in_matches = row.status == ACTIVE or bool(left[row.id])
-        tx.repo.erase_signal(row.id)
+        tx.signals.erase_signal(row.id)
         if in_matches:
             refresh_matches_around(tx.matches, row.id, row.child_pseudonym, parents[row.id])
     return left
@@ -249,11 +246,11 @@ def report_death(core: Core, bsn: Bsn) -> int:
         with core.transaction(write=True) as tx:
             # Lock the people first, as matching does, then read again under the locks so
             # that a signal registered meanwhile is deleted too.
-            seen = tx.repo.signals_on(child)
-            _, seen_parents = _people(seen, tx.repo.parents_of_signals(r.id for r in seen))
+            seen = tx.lifecycle.signals_on(child)
+            _, seen_parents = _people(seen, tx.lifecycle.parents_of_signals(r.id for r in seen))
             locked = _lock_families(tx, {child}, seen_parents)
-            rows = tx.repo.signals_on(child, for_update=True)
-            parents = tx.repo.parents_of_signals(r.id for r in rows)
+            rows = tx.lifecycle.signals_on(child, for_update=True)
+            parents = tx.lifecycle.parents_of_signals(r.id for r in rows)
             tx.matches.lock_persons(_people(rows, parents)[1] - locked)
             _erase(tx, rows, parents)
             tx.audit_log.forget_subject(tx.uow.session, child)

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from verwijsindex import domain
 from verwijsindex.audit import AuditEntry
 from verwijsindex.db import with_retries
 from verwijsindex.domain import (
@@ -18,9 +19,10 @@ from verwijsindex.domain import (
     Role,
 )
 from verwijsindex.events import RegisseurDesignated, RegisseurSteppedDown
-from verwijsindex.match_repository import StoredMatch
-from verwijsindex.services.core import Actor, Core, Transaction
+from verwijsindex.repository import StoredMatch
+from verwijsindex.services.core import Actor, Core
 from verwijsindex.services.refusals import Refusal, records_refusals
+from verwijsindex.services.unit_of_work import Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +34,14 @@ class MatchPage:
 def _to_matches(
     core: Core, tx: Transaction, actor: Actor, stored: list[StoredMatch]
 ) -> list[Match]:
-    people = tx.repo.professionals(pid for m in stored for _, pid, _ in m.members)
-    followed_up = tx.repo.followed_up(m.id for m in stored)
+    people = tx.people.professionals(pid for m in stored for _, pid, _ in m.members)
+    followed_up = tx.follow_ups.followed_up(m.id for m in stored)
     result = []
     for match in stored:
         participants = tuple(
             Participant(
                 professional=people[pid],
-                since=core.local_date(moment),
+                since=domain.local_date(moment),
                 is_regisseur=pid == match.regisseur_id,
                 followed_up_at=followed_up.get((match.id, pid)),
             )
@@ -59,7 +61,7 @@ def _to_matches(
 
 
 def _participating(tx: Transaction, actor: Actor, match_id: uuid.UUID, action: str) -> StoredMatch:
-    found = tx.matches.stored_matches([match_id])
+    found = tx.match_views.stored_matches([match_id])
     if not found or all(pid != actor.id for _, pid, _ in found[0].members):
         raise Refusal(NotFound("No such match."), AuditEntry(action, "match", match_id))
     return found[0]
@@ -70,7 +72,7 @@ def list_matches(
 ) -> MatchPage:
     actor.require(Role.PROFESSIONAL)
     with core.transaction(write=True, actor=actor) as tx:
-        stored = tx.matches.matches_of_professional(actor.id, after, page_size + 1)
+        stored = tx.match_views.matches_of_professional(actor.id, after, page_size + 1)
         more = len(stored) > page_size
         stored = stored[:page_size]
         items = _to_matches(core, tx, actor, stored)
@@ -112,7 +114,7 @@ def designate_regisseur(
             if match.regisseur_id != professional_id:  # a repeated PUT announces nothing new
                 tx.matches.set_regisseur(match_id, professional_id)
                 tx.emit(RegisseurDesignated(match_id, professional_id))
-            result = _to_matches(core, tx, actor, tx.matches.stored_matches([match_id]))[0]
+            result = _to_matches(core, tx, actor, tx.match_views.stored_matches([match_id]))[0]
             tx.record(
                 AuditEntry("match:designate-regisseur", "match", match_id, None, [professional_id])
             )
@@ -156,10 +158,10 @@ def set_follow_up(core: Core, actor: Actor, match_id: uuid.UUID, *, done: bool) 
     def attempt() -> Match:
         with core.transaction(write=True, actor=actor) as tx:
             _participating(tx, actor, match_id, action)
-            already = tx.repo.followed_up([match_id]).get((match_id, actor.id))
+            already = tx.follow_ups.followed_up([match_id]).get((match_id, actor.id))
             if done != (already is not None):
-                tx.repo.set_followed_up(match_id, actor.id, tx.now if done else None)
-            match = _to_matches(core, tx, actor, tx.matches.stored_matches([match_id]))[0]
+                tx.follow_ups.set_followed_up(match_id, actor.id, tx.now if done else None)
+            match = _to_matches(core, tx, actor, tx.match_views.stored_matches([match_id]))[0]
             tx.record(AuditEntry(action, "match", match_id))
             tx.commit()
             return match

@@ -1,7 +1,7 @@
 """Turn a use case's events into outbox rows, inside its transaction (the transactional outbox).
 
-Called by `Transaction.commit` just before the audit records and the commit itself: the
-e-mails and webhook calls are stored if and only if what they announce is. Delivery is
+A step before commit (`services.pipeline`), just before the audit records and the commit
+itself: the e-mails and webhook calls are stored if and only if what they announce is. Delivery is
 the worker's job (`services.delivery`), so no mail server or receiver is ever on the path
 of a request.
 
@@ -23,7 +23,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from verwijsindex.events import (
     Event,
@@ -37,9 +36,7 @@ from verwijsindex.events import (
 )
 from verwijsindex.notify.mails import MailKind
 from verwijsindex.repository import Outgoing
-
-if TYPE_CHECKING:
-    from verwijsindex.services.core import Transaction
+from verwijsindex.services.unit_of_work import Transaction
 
 EMAIL = "email"
 WEBHOOK = "webhook"
@@ -79,7 +76,7 @@ def stage_notifications(tx: Transaction) -> None:
     ]
     participants = {
         m.id: frozenset(pid for _, pid, _ in m.members)
-        for m in tx.matches.stored_matches(designated)
+        for m in tx.match_views.stored_matches(designated)
     }
     for event in events:
         _notices_of(event, notices, owners, participants)
@@ -88,7 +85,7 @@ def stage_notifications(tx: Transaction) -> None:
         for kind, professional_id, payload in notices.mails
     ]
     outgoing += _webhook_calls(tx, notices.hooks, tx.now)
-    tx.repo.queue(outgoing, tx.now)
+    tx.outbox.queue(outgoing, tx.now)
 
 
 def _notices_of(
@@ -139,12 +136,12 @@ def _webhook_calls(tx: Transaction, hooks: list[_Hook], now: datetime) -> list[O
     # The owners of the match's signals are known already; look up only the others.
     organisation_of = {o.professional_id: o.organisation_id for o in tx.owners.values()}
     organisation_of.update(
-        tx.repo.organisation_ids_of(
+        tx.people.organisation_ids_of(
             p for h in hooks for p in h.involved if p not in organisation_of
         )
     )
     subscribers = defaultdict(list)
-    for subscriber in tx.repo.subscribers(set(organisation_of.values())):
+    for subscriber in tx.webhooks.subscribers(set(organisation_of.values())):
         subscribers[subscriber.organisation_id].append(subscriber)
     calls = []
     for hook in hooks:

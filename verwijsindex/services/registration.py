@@ -34,8 +34,9 @@ from verwijsindex.events import SignalRegistered
 from verwijsindex.matching import SignalFacts, family_of, refresh_matches_around
 from verwijsindex.models import SignalRow
 from verwijsindex.repository import SignalOwner, StoredResponse
-from verwijsindex.services.core import Actor, Core, Transaction
+from verwijsindex.services.core import Actor, Core
 from verwijsindex.services.refusals import records_refusals
+from verwijsindex.services.unit_of_work import Transaction
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 CREATED = 201
@@ -85,20 +86,20 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
         birth_date=request.birth_date,
         parents=request.parents,
         informatieplicht=request.informatieplicht,
-        today=core.local_date(now),
+        today=domain.local_date(now),
     )
     if problems:
         raise InvalidInput(problems)
     child = core.pseudonymiser.pseudonymise(request.child)
     parents = frozenset(core.pseudonymiser.pseudonymise(p) for p in request.parents)
-    turns_23_at = core.start_of_local_day(domain.turns_23_on(request.birth_date))
+    turns_23_at = domain.start_of_local_day(domain.turns_23_on(request.birth_date))
     stored_key = core.pseudonymiser.idempotency_key(once.key) if once is not None else ""
 
     def attempt() -> Signal | Answer:
         with core.transaction(write=True, actor=actor) as tx:
             tx.matches.lock_persons([child, *parents])
             if once is not None:
-                earlier = tx.repo.idempotent_response(actor.id, stored_key, tx.now)
+                earlier = tx.records.idempotent_response(actor.id, stored_key, tx.now)
                 if earlier is not None:
                     if not hmac.compare_digest(earlier.fingerprint, once.fingerprint):
                         raise _key_reused()
@@ -127,7 +128,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
             )
             set_postponement(tx, row, duty.postponement)
             try:
-                tx.repo.add_signal(row, sorted(parents))
+                tx.signals.add_signal(row, sorted(parents))
             except IntegrityError:
                 # The partial unique index is the backstop for the check above.
                 raise _duplicate() from None
@@ -139,7 +140,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
             matches = refresh_matches_around(
                 tx.matches, signal_id, child, parents, family=[*family, joined]
             )
-            signal = tx.repo.to_signal(
+            signal = tx.signals.to_signal(
                 row,
                 actor.professional,
                 history_available=child in around.children_with_history,
@@ -154,7 +155,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
                 result = Answer(CREATED, once.render(signal), replayed=False)
                 stored = StoredResponse(once.fingerprint, CREATED, result.body, signal_id)
                 try:
-                    tx.repo.store_idempotent_response(
+                    tx.records.store_idempotent_response(
                         actor.id, stored_key, stored, tx.now, tx.now + IDEMPOTENCY_WINDOW
                     )
                 except IntegrityError:
@@ -177,7 +178,7 @@ def set_postponement(tx: Transaction, row: SignalRow, postponement: Postponement
         row.review_on = None
     else:
         row.postponement_reason = postponement.reason.value
-        row.postponement_justification_enc = tx.repo.seal_justification(
+        row.postponement_justification_enc = tx.signals.seal_justification(
             row.id, postponement.justification
         )
         row.review_on = postponement.review_on

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from verwijsindex import domain
 from verwijsindex.db import with_retries
 from verwijsindex.events import FollowUpOverdue, ReviewDatePassed
 from verwijsindex.services.core import Core
@@ -29,9 +30,9 @@ class RemindersSent:
 
 def send_reminders(core: Core, *, batch_size: int = BATCH_SIZE) -> RemindersSent:
     now = core.now()
-    today = core.local_date(now)
+    today = domain.local_date(now)
     # Everyone who joined before the start of the day after the latest due joining day.
-    joined_before = core.start_of_local_day(
+    joined_before = domain.start_of_local_day(
         latest_start_due(today, FOLLOW_UP_WORKING_DAYS) + timedelta(days=1)
     )
 
@@ -40,9 +41,11 @@ def send_reminders(core: Core, *, batch_size: int = BATCH_SIZE) -> RemindersSent
         is not found again, so the loop ends when nothing is found."""
         sent = 0
         with core.transaction(write=True) as tx:
-            found = tx.repo.participations_without_follow_up(joined_before, batch_size)
+            found = tx.follow_ups.participations_without_follow_up(joined_before, batch_size)
             for due in found:
-                if tx.repo.claim_follow_up_reminder(due.match_id, due.professional_id, tx.now):
+                if tx.follow_ups.claim_follow_up_reminder(
+                    due.match_id, due.professional_id, tx.now
+                ):
                     tx.emit(FollowUpOverdue(due.match_id, due.professional_id))
                     sent += 1
             tx.commit()
@@ -50,7 +53,7 @@ def send_reminders(core: Core, *, batch_size: int = BATCH_SIZE) -> RemindersSent
 
     def review_batch() -> int:
         with core.transaction(write=True) as tx:
-            due = tx.repo.claim_review_reminders(today, batch_size)
+            due = tx.follow_ups.claim_review_reminders(today, batch_size)
             for signal_id, professional_id in due:
                 tx.emit(ReviewDatePassed(signal_id, professional_id))
             tx.commit()

@@ -23,12 +23,13 @@ from verwijsindex.domain import (
     Signal,
     SignalStatus,
 )
-from verwijsindex.events import SignalArchived
 from verwijsindex.matching import refresh_matches_around
 from verwijsindex.models import SignalRow
-from verwijsindex.services.core import Actor, Core, Transaction
+from verwijsindex.services.archiving import archive
+from verwijsindex.services.core import Actor, Core
 from verwijsindex.services.refusals import Refusal, records_refusals
 from verwijsindex.services.registration import register_signal, set_postponement
+from verwijsindex.services.unit_of_work import Transaction
 
 __all__ = ["register_signal"]  # re-exported: registration lives in its own module
 
@@ -37,18 +38,18 @@ MAX_PAGE_SIZE = 100
 
 def _own_row(tx: Transaction, actor: Actor, signal_id: uuid.UUID, action: str) -> SignalRow:
     """The actor's own signal; anyone else's answers exactly like a missing one."""
-    row = tx.repo.signal_row(signal_id)
+    row = tx.signals.signal_row(signal_id)
     if row is None or row.professional_id != actor.id:
         raise Refusal(NotFound("No such signal."), AuditEntry(action, "signal", signal_id))
     return row
 
 
 def _view(tx: Transaction, actor: Actor, row: SignalRow) -> Signal:
-    return tx.repo.to_signal(
+    return tx.signals.to_signal(
         row,
         actor.professional,
-        history_available=row.id in tx.repo.with_history([row]),
-        matches=tx.repo.match_refs([row.id])[row.id],
+        history_available=row.id in tx.signals.with_history([row]),
+        matches=tx.signals.match_refs([row.id])[row.id],
         show_justification=True,
     )
 
@@ -79,13 +80,13 @@ def list_signals(
 ) -> SignalPage:
     actor.require(Role.PROFESSIONAL)
     with core.transaction(write=True, actor=actor) as tx:
-        rows = tx.repo.own_signal_rows(actor.id, status, after, page_size + 1)
+        rows = tx.signals.own_signal_rows(actor.id, status, after, page_size + 1)
         more = len(rows) > page_size
         rows = rows[:page_size]
-        refs = tx.repo.match_refs(r.id for r in rows)
-        history = tx.repo.with_history(rows)
+        refs = tx.signals.match_refs(r.id for r in rows)
+        history = tx.signals.with_history(rows)
         items = [
-            tx.repo.to_signal(
+            tx.signals.to_signal(
                 r,
                 actor.professional,
                 history_available=r.id in history,
@@ -119,7 +120,7 @@ def update_informatieplicht(
     def attempt() -> Signal:
         with core.transaction(write=True, actor=actor) as tx:
             row = _own_row(tx, actor, signal_id, "signal:update")
-            today = core.local_date(tx.now)
+            today = domain.local_date(tx.now)
             duty = Informatieplicht(
                 child_informed=_pick(update.child_informed, row.child_informed),
                 parents_informed=_pick(update.parents_informed, row.parents_informed),
@@ -169,32 +170,25 @@ def close_signal(core: Core, actor: Actor, signal_id: uuid.UUID, reason: CloseRe
         with core.transaction(write=True, actor=actor) as tx:
             row = _own_row(tx, actor, signal_id, action)
             child = row.child_pseudonym
-            parents = tx.repo.parents_of(signal_id)
+            parents = tx.signals.parents_of(signal_id)
             tx.matches.lock_persons([child, *parents])
             # Read again under the locks: maintenance may have archived or deleted it since.
-            locked = tx.repo.signal_row(signal_id, for_update=True)
+            locked = tx.signals.signal_row(signal_id, for_update=True)
             if locked is None:
                 raise Refusal(NotFound("No such signal."), AuditEntry(action, "signal", signal_id))
             row = locked
             child_for_audit: str | None = child
             if reason is CloseReason.UNJUSTIFIED:
-                tx.repo.erase_signal(signal_id)
-                if not tx.repo.any_signal_on(child):
+                tx.signals.erase_signal(signal_id)
+                if not tx.signals.any_signal_on(child):
                     # Nothing about the child is left: neither is its pseudonym in the log.
                     tx.audit_log.forget_subject(tx.uow.session, child)
                     child_for_audit = None
+                after = refresh_matches_around(tx.matches, signal_id, child, parents)
             elif row.status == SignalStatus.ACTIVE.value:
-                turns_23_at = core.start_of_local_day(domain.turns_23_on(row.child_birth_date))
-                row.status = SignalStatus.ARCHIVED.value
-                row.archived_at = tx.now
-                row.active_until = min(row.active_until, tx.now)
-                row.archived_until = domain.archived_until(tx.now, turns_23_at)
-                row.close_reason = reason.value
-                tx.uow.session.flush()
-                tx.emit(SignalArchived(signal_id, actor.id))
+                after = archive(tx, row, parents, tx.now, reason)
             else:
                 return  # already archived: closing again changes nothing
-            after = refresh_matches_around(tx.matches, signal_id, child, parents)
             tx.record(
                 AuditEntry(action, "signal", signal_id, child_for_audit, [m.id for m in after])
             )

@@ -26,11 +26,13 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from verwijsindex import domain
 from verwijsindex.audit import AuditEntry
 from verwijsindex.domain import Bsn, Forbidden, MatchType, Organisation, Role, SignalStatus
-from verwijsindex.match_repository import StoredMatch
-from verwijsindex.services.core import Actor, Core, Transaction
+from verwijsindex.repository import StoredMatch
+from verwijsindex.services.core import Actor, Core
 from verwijsindex.services.refusals import Refusal, records_refusals
+from verwijsindex.services.unit_of_work import Transaction
 
 ACTION = "subject-access:report"
 
@@ -95,7 +97,7 @@ def subject_access_report(core: Core, actor: Actor, bsn: Bsn) -> SubjectAccessRe
         entry = AuditEntry(ACTION, "subject_access_request", report_id, person)
         raise Refusal(refused, entry) from None
     with core.transaction(write=True, actor=actor) as tx:
-        about = tx.repo.signals_about_person(person)
+        about = tx.lifecycle.signals_about_person(person)
         signals = tuple(
             ReportedSignal(
                 id=row.id,
@@ -130,9 +132,9 @@ def _matches_of(
     has a youth-care team is the half-sibling's data, not this person's, and a report is
     handed to the person.
     """
-    refs = tx.repo.match_refs(signal_ids)
-    found = tx.matches.stored_matches({ref.id for found in refs.values() for ref in found})
-    child_of = tx.repo.children_of_signals(s for m in found for s, _, _ in m.members)
+    refs = tx.signals.match_refs(signal_ids)
+    found = tx.match_views.stored_matches({ref.id for found in refs.values() for ref in found})
+    child_of = tx.lifecycle.children_of_signals(s for m in found for s, _, _ in m.members)
     stored = [
         replace(m, members=tuple(x for x in m.members if child_of.get(x[0]) in own_children))
         for m in found
@@ -142,7 +144,7 @@ def _matches_of(
         people.update(pid for _, pid, _ in match.members)
         if match.regisseur_id is not None:
             people.add(match.regisseur_id)
-    organisations = tx.repo.organisations_of(people)
+    organisations = tx.lifecycle.organisations_of(people)
     ours = set(signal_ids)
     reported = [_reported_match(core, match, organisations, ours) for match in stored]
     return tuple(sorted(reported, key=lambda m: (m.created_at, m.id), reverse=True))
@@ -157,7 +159,7 @@ def _reported_match(
     participants = tuple(
         ReportedParticipant(
             organisation=organisations[pid],
-            since=core.local_date(moment),
+            since=domain.local_date(moment),
             is_regisseur=pid == match.regisseur_id,
         )
         for pid, moment in match.participants_since()

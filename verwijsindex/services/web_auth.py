@@ -32,7 +32,8 @@ from argon2.exceptions import VerificationError
 from verwijsindex.audit import AuditEntry, Who
 from verwijsindex.repository import LoginRecord, WebSession
 from verwijsindex.services.admin import TOTP_ISSUER, password_hasher
-from verwijsindex.services.core import Actor, Core, Transaction
+from verwijsindex.services.core import Actor, Core
+from verwijsindex.services.unit_of_work import Transaction
 
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -87,7 +88,7 @@ def token_hash(token: str) -> str:
 def new_session(tx: Transaction, professional_id: uuid.UUID, stage: str) -> str:
     """A new web session at `stage`; returns the token for the browser's cookie."""
     token = secrets.token_urlsafe(32)
-    tx.repo.add_web_session(
+    tx.web.add_web_session(
         WebSession(
             token_hash(token), professional_id, stage, secrets.token_urlsafe(32), tx.now, tx.now
         )
@@ -105,12 +106,12 @@ def log_in(core: Core, email: str, password: str) -> tuple[str, str]:
     answer nor its timing tells whether an address has an account or is locked.
     """
     with core.transaction(write=True) as tx:
-        record = tx.repo.login_record_by_email(email)
+        record = tx.web.login_record_by_email(email)
         claimed = (
             record is not None
             and record.active
             and record.password_hash is not None
-            and tx.repo.claim_login_attempt(record.professional_id, tx.now, LOCK_AFTER, LOCK_FOR)
+            and tx.web.claim_login_attempt(record.professional_id, tx.now, LOCK_AFTER, LOCK_FOR)
         )
         tx.commit()
     # Verified outside any transaction: the claim is already committed (parallel attempts
@@ -132,9 +133,9 @@ def log_in(core: Core, email: str, password: str) -> tuple[str, str]:
             )
             tx.commit()
             raise LoginRefused("credentials")
-        tx.repo.release_login_attempt(record.professional_id, LOCK_AFTER)
+        tx.web.release_login_attempt(record.professional_id, LOCK_AFTER)
         if rehashed:
-            tx.repo.set_password_hash(record.professional_id, rehashed)
+            tx.web.set_password_hash(record.professional_id, rehashed)
         stage = PASSWORD if record.totp_confirmed else TOTP_SETUP
         token = new_session(tx, record.professional_id, stage)
         tx.record(AuditEntry("session:login-password", "professional", record.professional_id))
@@ -173,32 +174,32 @@ def complete_login(core: Core, token: str, code: str) -> str:
     transaction (checking a code is cheap), so parallel guesses are bounded like passwords.
     """
     with core.transaction(write=True) as tx:
-        session = tx.repo.web_session(token_hash(token))
+        session = tx.web.web_session(token_hash(token))
         if (
             session is None
             or session.stage not in (PASSWORD, TOTP_SETUP)
             or _expired(session, tx.now)
         ):
             raise LoginRefused("credentials")
-        record = tx.repo.login_record(session.professional_id)
+        record = tx.web.login_record(session.professional_id)
         assert record is not None
         tx.who = Person(record.professional_id).who
         denied = AuditEntry("session:login-code", "professional", record.professional_id).denied()
-        if not record.active or not tx.repo.claim_login_attempt(
+        if not record.active or not tx.web.claim_login_attempt(
             record.professional_id, tx.now, LOCK_AFTER, LOCK_FOR
         ):
-            tx.repo.end_web_session(session.token_hash)
+            tx.web.end_web_session(session.token_hash)
             tx.record(denied)
             tx.commit()
             raise LoginRefused("locked" if record.active else "credentials")
         step = _check_code(record, code, tx.now)
-        if step is None or not tx.repo.complete_second_factor(
+        if step is None or not tx.web.complete_second_factor(
             record.professional_id, step, tx.now, confirm=session.stage == TOTP_SETUP
         ):
             tx.record(denied)
             tx.commit()
             raise LoginRefused("credentials")
-        tx.repo.end_web_session(session.token_hash)
+        tx.web.end_web_session(session.token_hash)
         new_token = new_session(tx, record.professional_id, ACTIVE)
         tx.record(AuditEntry("session:login", "professional", record.professional_id))
         tx.commit()
@@ -208,11 +209,11 @@ def complete_login(core: Core, token: str, code: str) -> str:
 def totp_provisioning_uri(core: Core, token: str) -> str | None:
     """For the QR code at first login: only while the set-up is pending."""
     with core.transaction(write=False) as tx:
-        session = tx.repo.web_session(token_hash(token))
+        session = tx.web.web_session(token_hash(token))
         if session is None or session.stage != TOTP_SETUP or _expired(session, tx.now):
             return None
-        record = tx.repo.login_record(session.professional_id)
-        professional = tx.repo.professional(session.professional_id)
+        record = tx.web.login_record(session.professional_id)
+        professional = tx.people.professional(session.professional_id)
     if record is None or record.totp_secret is None or professional is None:
         return None
     return pyotp.TOTP(record.totp_secret).provisioning_uri(
@@ -229,19 +230,19 @@ def current_session(core: Core, token: str) -> CurrentSession | None:
     deactivated. Use is noted at most once a minute (idle expiry needs no finer grain)."""
     hashed = token_hash(token)
     with core.transaction(write=False) as tx:
-        session = tx.repo.web_session(hashed)
+        session = tx.web.web_session(hashed)
         if session is None:
             return None
-        professional = tx.repo.professional(session.professional_id)
+        professional = tx.people.professional(session.professional_id)
         now = tx.now
     if professional is None or not professional.active or _expired(session, now):
         with core.transaction(write=True) as tx:
-            tx.repo.end_web_session(hashed)
+            tx.web.end_web_session(hashed)
             tx.commit()
         return None
     if now - session.last_seen_at >= TOUCH_EVERY:
         with core.transaction(write=True) as tx:
-            tx.repo.touch_web_session(hashed, last_seen_at=tx.now)
+            tx.web.touch_web_session(hashed, last_seen_at=tx.now)
             tx.commit()
     return CurrentSession(
         hashed, session.stage, session.csrf_token, Actor(professional, credential=WEB)
@@ -250,11 +251,11 @@ def current_session(core: Core, token: str) -> CurrentSession | None:
 
 def log_out(core: Core, token: str) -> None:
     with core.transaction(write=True) as tx:
-        session = tx.repo.web_session(token_hash(token))
+        session = tx.web.web_session(token_hash(token))
         if session is None:
             return
         tx.who = Person(session.professional_id).who
-        tx.repo.end_web_session(session.token_hash)
+        tx.web.end_web_session(session.token_hash)
         tx.record(AuditEntry("session:logout", "professional", session.professional_id))
         tx.commit()
 
@@ -263,6 +264,6 @@ def backfill_email_lookups(core: Core) -> int:
     """Give people created before login by e-mail existed (migration 0004) their lookup
     hash, which needs the keys and so cannot run inside the migration."""
     with core.transaction(write=True) as tx:
-        filled = tx.repo.backfill_email_lookups()
+        filled = tx.web.backfill_email_lookups()
         tx.commit()
     return filled

@@ -17,8 +17,23 @@ from verwijsindex.events import WebhookEvent
 from verwijsindex.notify.webhooks import new_signing_secret, receiver_url_problem
 from verwijsindex.repository import DeliveryRecord, WebhookSubscription
 from verwijsindex.services.auth import SystemCaller
-from verwijsindex.services.core import Core, Transaction
+from verwijsindex.services.core import Core
 from verwijsindex.services.refusals import Refusal, records_refusals
+from verwijsindex.services.unit_of_work import Transaction
+
+# DeliveryRecord and WebhookSubscription are what the API shows: re-exported, so that it
+# needs no repository.
+__all__ = [
+    "DeliveryRecord",
+    "NewSubscription",
+    "Page",
+    "WebhookSubscription",
+    "deliveries",
+    "get_subscription",
+    "list_subscriptions",
+    "subscribe",
+    "unsubscribe",
+]
 
 T = TypeVar("T")
 
@@ -53,7 +68,7 @@ def subscribe(core: Core, caller: SystemCaller, url: str, events: list[str]) -> 
         raise InvalidInput(problems)
     secret = new_signing_secret()
     with core.transaction(write=True, actor=caller) as tx:
-        subscription = tx.repo.add_subscription(caller.client_id, url, events, secret, tx.now)
+        subscription = tx.webhooks.add_subscription(caller.client_id, url, events, secret, tx.now)
         tx.record(
             AuditEntry("webhook-subscription:create", "webhook-subscription", subscription.id)
         )
@@ -65,7 +80,7 @@ def list_subscriptions(
     core: Core, caller: SystemCaller, after: tuple[datetime, uuid.UUID] | None, page_size: int
 ) -> Page[WebhookSubscription]:
     with core.transaction(write=False) as tx:
-        found = tx.repo.subscriptions_of_client(caller.client_id, after, page_size + 1)
+        found = tx.webhooks.subscriptions_of_client(caller.client_id, after, page_size + 1)
     more = len(found) > page_size
     found = found[:page_size]
     last = (found[-1].created_at, found[-1].id) if more and found else None
@@ -75,7 +90,7 @@ def list_subscriptions(
 def _own(
     tx: Transaction, caller: SystemCaller, subscription_id: uuid.UUID, action: str
 ) -> WebhookSubscription:
-    found = tx.repo.subscription(subscription_id)
+    found = tx.webhooks.subscription(subscription_id)
     if found is None or found.client_id != caller.client_id:
         raise Refusal(
             NotFound("No such webhook subscription."),
@@ -97,7 +112,7 @@ def unsubscribe(core: Core, caller: SystemCaller, subscription_id: uuid.UUID) ->
     """Delete the subscription and the calls still waiting for it."""
     with core.transaction(write=True, actor=caller) as tx:
         _own(tx, caller, subscription_id, "webhook-subscription:delete")
-        tx.repo.delete_subscription(subscription_id)
+        tx.webhooks.delete_subscription(subscription_id)
         tx.record(
             AuditEntry("webhook-subscription:delete", "webhook-subscription", subscription_id)
         )
@@ -116,7 +131,7 @@ def deliveries(
     """The subscription's calls, newest first: pending, delivered, or failed for good."""
     with core.transaction(write=False) as tx:
         _own(tx, caller, subscription_id, "webhook-subscription:deliveries")
-        found = tx.repo.deliveries_of_subscription(subscription_id, status, after, page_size + 1)
+        found = tx.outbox.deliveries_of_subscription(subscription_id, status, after, page_size + 1)
     more = len(found) > page_size
     found = found[:page_size]
     last = (found[-1].queued_at, found[-1].id) if more and found else None

@@ -1,0 +1,48 @@
+"""What runs before every commit, in one place: the after-effects of a use case.
+
+`Transaction.commit` runs `BEFORE_COMMIT` in this order, inside the use case's transaction,
+then commits; `Core` hands the list to every transaction it opens. Adding an after-effect
+means adding a step here, where it can be seen, not a call inside `commit`.
+
+The order matters:
+1. `forget_follow_ups_of_leavers`: a professional who left a match no longer owes it a
+   follow-up (and gets no reminder for it);
+2. `count_statistics`: counters for new signals and new matches;
+3. `stage_outbox`: mails and webhook calls for the events, as outbox rows (delivered by the
+   worker after commit, never on the request's path);
+4. `append_audit`: the audit records last, so the chain covers everything above.
+"""
+
+from __future__ import annotations
+
+from verwijsindex.services.notifications import stage_notifications
+from verwijsindex.services.statistics import count_statistics
+from verwijsindex.services.unit_of_work import PreCommitStep, Transaction
+
+
+def forget_follow_ups_of_leavers(tx: Transaction) -> None:
+    """Drop the follow-up marks of professionals who left a match that still exists."""
+    shrunk = [c.match_id for c in tx.matches.changes() if c.after and c.before - c.after]
+    if shrunk:
+        tx.follow_ups.forget_follow_ups_of_leavers(shrunk)
+
+
+def stage_outbox(tx: Transaction) -> None:
+    """Events become outbox rows; they are cleared once staged, as audit entries are once
+    appended."""
+    stage_notifications(tx)
+    tx.events.clear()
+
+
+def append_audit(tx: Transaction) -> None:
+    """Append the recorded entries to the audit chain, once (see `stage_outbox`)."""
+    tx.audit_log.append(tx.uow.session, tx.entries, tx.who, tx.now)
+    tx.entries.clear()
+
+
+BEFORE_COMMIT: tuple[PreCommitStep, ...] = (
+    forget_follow_ups_of_leavers,
+    count_statistics,
+    stage_outbox,
+    append_audit,
+)
