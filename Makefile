@@ -49,7 +49,8 @@ SPECTRAL         := $(TOOLS)/node_modules/.bin/spectral
 help:
 	@echo "make demo       start the service with demo data (http://localhost:8080)"
 	@echo "make test       run the test suite against SQLite and PostgreSQL (PYTEST_ARGS=...)"
-	@echo "make lint       ruff, ruff format --check, mypy --strict, ADR (Spectral) lint, pip-audit"
+	@echo "make lint       ruff, ruff format --check, mypy --strict, import layers (.importlinter),"
+	@echo "                ADR (Spectral) lint, pip-audit"
 	@echo "make adr-lint   only the NL API Design Rules lint of the OpenAPI document"
 	@echo "make audit      only pip-audit of the lock files (PIP_AUDIT_REQUIRED=1: fail if it cannot look up)"
 	@echo "make lock       regenerate requirements/*.txt from pyproject.toml (LOCK_ARGS=--upgrade)"
@@ -120,6 +121,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy --strict verwijsindex
+	$(VENV)/bin/lint-imports
 	@$(MAKE) --no-print-directory adr-lint
 	@$(MAKE) --no-print-directory audit
 

@@ -29,6 +29,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 T = TypeVar("T")
 
+# Every error the database layer raises, for the handlers that turn one into a 503 or a
+# 500 problem: the API and the web UI catch this name and import nothing of SQLAlchemy's.
+DatabaseError = SQLAlchemyError
+
 _WRITE_OPTION = "verwijsindex_write"
 # PostgreSQL: serialization_failure, deadlock_detected.
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}

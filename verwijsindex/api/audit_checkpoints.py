@@ -11,7 +11,9 @@ reason: there is no person's data in them, and every read would move the chain.
 from __future__ import annotations
 
 import json
-from typing import Any
+import uuid
+from datetime import datetime
+from typing import Any, Protocol
 
 import flask
 import flask_smorest
@@ -22,7 +24,6 @@ from verwijsindex.api.blueprint import InvalidInputParser
 from verwijsindex.api.context import actor, core, cursor_key, next_url
 from verwijsindex.api.schemas import PageQuerySchema
 from verwijsindex.domain import Forbidden, Role, Unauthenticated
-from verwijsindex.models import AuditCheckpointRow
 from verwijsindex.services.audit_chain import list_checkpoints
 from verwijsindex.services.auth import authenticate_system
 
@@ -101,7 +102,21 @@ class Checkpoints(MethodView):
         }
 
 
-def _fields(row: AuditCheckpointRow) -> dict[str, Any]:
+class _StoredCheckpoint(Protocol):
+    """What the API reads of a stored checkpoint (`list_checkpoints`), named here so that
+    the API needs no storage type."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def issued_at(self) -> datetime: ...
+    @property
+    def payload(self) -> str: ...
+    @property
+    def signature(self) -> str: ...
+
+
+def _fields(row: _StoredCheckpoint) -> dict[str, Any]:
     """The stored row; its payload is read, not trusted (the signature is the witness's
     to check), and one that does not parse is served as it is."""
     try:

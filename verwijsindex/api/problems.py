@@ -16,10 +16,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, g, json, request
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from verwijsindex.db import describe, is_unavailable
+from verwijsindex.db import DatabaseError, describe, is_unavailable
 from verwijsindex.domain import (
     Conflict,
     DomainError,
@@ -162,7 +161,7 @@ def database_unavailable() -> Response:
     )
 
 
-def handle_database_error(error: SQLAlchemyError) -> Response:
+def handle_database_error(error: DatabaseError) -> Response:
     """A database that cannot be reached is 503; any other database error is a bug (500).
 
     Logged as one line plus the stack, without the exception's message body: the
@@ -185,7 +184,7 @@ def _for_web_or_api(handler: Callable[[Any], Response]) -> Callable[[Any], Respo
     def handle(error: Any) -> Response:
         web_page: WebErrorPage | None = current_app.extensions.get("verwijsindex.web_error_page")
         if web_page is not None and not request.path.startswith("/api/"):
-            if isinstance(error, SQLAlchemyError):
+            if isinstance(error, DatabaseError):
                 api_answer = handle_database_error(error)  # logs it
                 if api_answer.status_code == 503:
                     # The page's header asks who is logged in; with the database gone it
@@ -206,5 +205,5 @@ def _for_web_or_api(handler: Callable[[Any], Response]) -> Callable[[Any], Respo
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _for_web_or_api(handle_http_exception))
     app.register_error_handler(DomainError, _for_web_or_api(handle_domain_error))
-    app.register_error_handler(SQLAlchemyError, _for_web_or_api(handle_database_error))
+    app.register_error_handler(DatabaseError, _for_web_or_api(handle_database_error))
     app.register_error_handler(Exception, _for_web_or_api(handle_unexpected))

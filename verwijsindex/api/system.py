@@ -9,15 +9,13 @@ from urllib.parse import unquote
 
 from flask import Response, request
 from flask.views import MethodView
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from verwijsindex.api.blueprint import Blueprint
 from verwijsindex.api.context import core
 from verwijsindex.api.problems import RETRY_AFTER_SECONDS, problem
 from verwijsindex.api.schemas import HealthSchema, TokenRequestSchema, TokenResponseSchema
-from verwijsindex.db import with_retries
 from verwijsindex.services.auth import InvalidClient, token_for_client
+from verwijsindex.services.health import database_reachable
 
 blp = Blueprint("system", __name__, url_prefix="/api/v1", description="Health and tokens")
 
@@ -32,15 +30,7 @@ class Health(MethodView):
         does not answer. A pooled connection that died with a database restart is replaced
         and tried again first, so a database that is back is reported as back.
         """
-        engine = core().database.engine
-
-        def ping() -> None:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-
-        try:
-            with_retries(ping)
-        except SQLAlchemyError:
+        if not database_reachable(core()):
             return problem(
                 503,
                 "Service Unavailable",

@@ -24,9 +24,9 @@ from verwijsindex.api.webhook_schemas import (
     SubscriptionPageSchema,
 )
 from verwijsindex.domain import Unauthenticated
-from verwijsindex.repository import WebhookSubscription
 from verwijsindex.services import webhooks as webhook_service
 from verwijsindex.services.auth import SystemCaller, authenticate_system
+from verwijsindex.services.webhooks import WebhookSubscription
 
 PATH = "/api/v1/webhook-subscriptions"
 
