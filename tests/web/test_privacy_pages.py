@@ -23,6 +23,7 @@ from verwijsindex.audit import AuditEntry
 from verwijsindex.models import AuditEventRow
 from verwijsindex.services import Core
 from verwijsindex.services.delivery import Worker
+from verwijsindex.web.privacy import chain_reason_nl
 
 INVALID_BSN = "111222334"  # fails the elfproef
 PRIVACY_PAGES = ("/privacy", "/privacy/auditlog", "/privacy/keten", "/privacy/inzage")
@@ -341,3 +342,28 @@ def test_the_audit_log_holds_ids_only(olga: Browser) -> None:
     rows = re.findall(r'<tr class="\w+">.*?</tr>', page, flags=re.S)
     assert rows and not any("Olga" in row or "example.org" in row for row in rows)
     assert str(uuid.UUID(str(olga.professional_id))) in page
+
+
+@pytest.mark.parametrize(
+    ("reason", "dutch"),
+    [
+        ("seq 7 is missing (chain 3)", "record 7 ontbreekt (keten 3)"),
+        (
+            "records after seq 4 are missing (the head says 9) (chain 0)",
+            "de records na record 4 ontbreken (het eindrecord noemt record 9) (keten 0)",
+        ),
+        (
+            "the chain's head record is missing (chain 12)",
+            "het eindrecord van de keten ontbreekt (keten 12)",
+        ),
+        (
+            "the chain's head record was altered (chain 1)",
+            "het eindrecord van de keten is gewijzigd (keten 1)",
+        ),
+        ("its data subject was altered", "de betrokkene van het record is gewijzigd"),
+    ],
+)
+def test_every_reason_of_a_broken_chain_is_shown_in_dutch_with_its_chain(
+    reason: str, dutch: str
+) -> None:
+    assert chain_reason_nl(reason) == dutch

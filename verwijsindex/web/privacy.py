@@ -88,12 +88,21 @@ _CHAIN_REASONS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# The log is kept in several chains; a reason names the chain it was found in at its end.
+_IN_CHAIN = re.compile(r"(?P<reason>.*) \(chain (?P<chain>\d+)\)")
+
+
 def chain_reason_nl(reason: str | None) -> str:
+    text, chain = reason or "", None
+    in_chain = _IN_CHAIN.fullmatch(text)
+    if in_chain:
+        text, chain = in_chain["reason"], in_chain["chain"]
+    suffix = f" (keten {chain})" if chain is not None else ""
     for pattern, dutch in _CHAIN_REASONS:
-        found = pattern.fullmatch(reason or "")
+        found = pattern.fullmatch(text)
         if found:
-            return dutch.format(*found.groups())
-    return reason or "onbekende reden"
+            return dutch.format(*found.groups()) + suffix
+    return (reason or "onbekende reden") if not text else text + suffix
 
 
 def getal(number: int) -> str:
