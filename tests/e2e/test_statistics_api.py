@@ -339,3 +339,18 @@ def test_compacting_past_months_folds_their_rows_and_every_answer_stays_the_same
         i for i in shown if i["month"] == "2026-11"
     ]
     assert compact_statistics(core) == 0  # safe to run again
+
+
+def test_maintenance_folds_the_counting_rows_of_past_months(
+    world: World, core: Core, clock: FakeClock
+) -> None:
+    anna, bert = school(world), care(world)
+    for child in CHILDREN[:3]:
+        anna.signal(child)
+        bert.signal(child)
+    rows_before = statistics_rows(core)
+    clock.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    report = run_maintenance(core)
+    assert report.statistics_rows_compacted > 0
+    assert statistics_rows(core) == rows_before - report.statistics_rows_compacted
+    assert run_maintenance(core).statistics_rows_compacted == 0

@@ -112,9 +112,12 @@ def audit_checkpoint(as_json: bool) -> None:
 
     with command_core() as core, _keys_readable():
         checkpoint = make_checkpoint(core)
-    point = checkpoint.chains[0]
+    chains = [{"chain": p.chain, "seq": p.seq, "mac": p.mac} for p in checkpoint.chains]
     emit(
         as_json,
-        {"id": str(checkpoint.id), "seq": point.seq, "mac": point.mac},
-        lambda: click.echo(f"checkpoint {checkpoint.id}: seq {point.seq}"),
+        {"id": str(checkpoint.id), "chains": chains},
+        lambda: click.echo(
+            f"checkpoint {checkpoint.id}: {len(chains)} chains, "
+            + ", ".join(f"chain {c['chain']} at {c['seq']}" for c in chains)
+        ),
     )

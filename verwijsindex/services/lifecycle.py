@@ -34,6 +34,7 @@ from verwijsindex.repository import LifecycleRepository
 from verwijsindex.services.archiving import archive
 from verwijsindex.services.core import Core
 from verwijsindex.services.reminders import send_reminders
+from verwijsindex.services.statistics import compact_statistics
 from verwijsindex.services.unit_of_work import Transaction
 
 BATCH_SIZE = 500
@@ -55,6 +56,7 @@ class MaintenanceReport:
     follow_up_reminders: int = 0  # participants reminded to follow up a match
     review_reminders: int = 0  # authors reminded of a passed postponement review date
     notifications_purged: int = 0  # delivered or failed notifications past their 30 days
+    statistics_rows_compacted: int = 0  # past months' counting rows folded into one per cell
 
     @property
     def deleted(self) -> int:
@@ -125,6 +127,7 @@ def run_maintenance(
             now - NOTIFICATIONS_KEPT
         )
         tx.commit()
+    report.statistics_rows_compacted = compact_statistics(core)
     reminders = send_reminders(core, batch_size=batch_size)
     report.follow_up_reminders = reminders.follow_up
     report.review_reminders = reminders.review

@@ -29,7 +29,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from verwijsindex.audit import AuditEntry
-from verwijsindex.domain import Forbidden, InvalidInput, MatchType, Problem, Role
+from verwijsindex.domain import Forbidden, InvalidInput, MatchType, Problem, Role, local_date
 from verwijsindex.events import SignalRegistered
 from verwijsindex.models.statistics import CLIENT_MATCHES, FAMILY_MATCHES, SIGNALS
 from verwijsindex.repository.statistics import add_counts, compact, counts_between
@@ -73,10 +73,7 @@ def count_statistics(tx: Transaction) -> None:
 
 
 def _month_of(moment: datetime) -> date:
-    # Imported here: services.core imports this module, so it is not loaded yet up there.
-    from verwijsindex.services.core import Core
-
-    return Core.local_date(moment).replace(day=1)
+    return local_date(moment).replace(day=1)
 
 
 def compact_statistics(core: Core) -> int:
