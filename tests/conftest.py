@@ -279,3 +279,16 @@ def env(app: Flask, backend: str, keys_dir: Path) -> dict[str, str]:
 @pytest.fixture
 def world(core: Core, client: FlaskClient) -> World:
     return World(core, client)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`@pytest.mark.postgres_only` tests run on PostgreSQL alone: their SQLite variant is
+    deselected rather than skipped, since it has nothing to test (SQLite serialises writers)."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("backend") == "sqlite"
+        (dropped if on_sqlite and item.get_closest_marker("postgres_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -80,18 +80,13 @@ def full_check_against_anchors(core: Core) -> Any:
     return check_chain(core, full=True).verification
 
 
-def postgresql_only(core: Core) -> None:
-    if core.database.dialect != "postgresql":
-        pytest.skip("SQLite runs one writer at a time by design: nothing can wait there")
-
-
 # --- nobody waits -----------------------------------------------------------------------------
 
 
+@pytest.mark.postgres_only  # SQLite runs one writer at a time: nothing can wait there
 def test_a_second_transaction_appends_and_commits_while_the_first_holds_its_chain(
     core: Core,
 ) -> None:
-    postgresql_only(core)
     append(core, 1)
     with Session(core.database.engine) as first:
         core.audit_log.append(first, [AuditEntry("test:first")], None, core.now())
@@ -105,10 +100,10 @@ def test_a_second_transaction_appends_and_commits_while_the_first_holds_its_chai
     assert result.ok and result.checked == 3
 
 
+@pytest.mark.postgres_only  # SQLite runs one writer at a time: nothing can wait there
 def test_as_many_transactions_as_chains_append_at_once_and_the_next_waits_for_one(
     core: Core,
 ) -> None:
-    postgresql_only(core)
     append(core, 1)
     engine = create_engine(core.database.engine.url, poolclass=NullPool)  # a connection each
     sessions = [Session(engine) for _ in range(CHAINS)]
@@ -132,10 +127,10 @@ def test_as_many_transactions_as_chains_append_at_once_and_the_next_waits_for_on
     assert verify_audit_log(core).ok
 
 
+@pytest.mark.postgres_only  # SQLite runs one writer at a time: nothing can wait there
 def test_an_append_is_two_round_trips_on_postgresql_each_a_cached_statement(core: Core) -> None:
     """It runs on every request's commit path: take a free head and number the records,
     then write them and move the head in one statement."""
-    postgresql_only(core)
     append(core, 3, records_each=2)  # the heads exist and the statements are compiled
     seen: list[tuple[str, bool]] = []
 
@@ -151,10 +146,10 @@ def test_an_append_is_two_round_trips_on_postgresql_each_a_cached_statement(core
     assert statements == [("WITH", True), ("WITH", True)]
 
 
+@pytest.mark.postgres_only  # SQLite runs one writer at a time: nothing can wait there
 def test_counting_the_same_sector_and_month_does_not_wait_on_an_open_transaction(
     core: Core,
 ) -> None:
-    postgresql_only(core)
     month, cell = date(2026, 11, 1), ("onderwijs", "signals")
     with Session(core.database.engine) as first:
         add_counts(first, month, {cell: 1})
