@@ -1,7 +1,10 @@
 """Matches as the API and the web show them (`tx.match_views`): who is in a match through
 which active signals. A read model, apart from the store that matching writes through.
 
-Every lookup is by an indexed key (match id, professional id), never a scan.
+Every lookup is by an indexed key (match id, professional id), never a scan. What
+GET /matches and GET /matches/{id} show (the match, its members, their professionals and
+organisations, their follow-ups) is read in one statement (`match_details`,
+`details_of_professional`): those are hot paths (issue 11.2).
 """
 
 from __future__ import annotations
@@ -12,11 +15,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from verwijsindex.domain import MatchType
-from verwijsindex.models import MatchRow, MatchSignalRow, SignalRow
+from verwijsindex.models import (
+    FollowUpRow,
+    MatchRow,
+    MatchSignalRow,
+    OrganisationRow,
+    ProfessionalRow,
+    SignalRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,33 +49,101 @@ class StoredMatch:
         return sorted(since.items(), key=lambda item: item[1])
 
 
+def _member_order(member: tuple[uuid.UUID, uuid.UUID, datetime]) -> tuple[datetime, uuid.UUID]:
+    signal_id, _, created_at = member
+    return created_at, signal_id
+
+
+@dataclass(frozen=True, slots=True)
+class MatchDetails:
+    """A match with what its display needs: its participants' stored rows (contact data
+    still sealed: `PeopleRepository.opened` opens them) and when each followed it up."""
+
+    match: StoredMatch
+    people: dict[uuid.UUID, tuple[ProfessionalRow, OrganisationRow]]
+    followed_up: dict[uuid.UUID, datetime]
+
+
 class MatchViews:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def matches_of_professional(
+    def details_of_professional(
         self, professional_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
-    ) -> list[StoredMatch]:
-        """Matches the professional takes part in, newest first (keyset on created_at, id)."""
+    ) -> list[MatchDetails]:
+        """The matches the professional takes part in, newest first (keyset on created_at,
+        id), as `match_details` gives them, in one statement: the page of ids is a subquery."""
         mine = (
             select(MatchSignalRow.match_id)
             .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
             .where(SignalRow.professional_id == professional_id)
         )
-        statement = select(MatchRow.id).where(MatchRow.id.in_(mine))
+        page = select(MatchRow.id).where(MatchRow.id.in_(mine))
         if after is not None:
             created_at, last_id = after
-            statement = statement.where(
+            page = page.where(
                 (MatchRow.created_at < created_at)
                 | ((MatchRow.created_at == created_at) & (MatchRow.id < last_id))
             )
-        ids = list(
-            self.session.scalars(
-                statement.order_by(MatchRow.created_at.desc(), MatchRow.id.desc()).limit(limit)
+        page = page.order_by(MatchRow.created_at.desc(), MatchRow.id.desc()).limit(limit)
+        found = self._details(MatchRow.id.in_(page))
+        return sorted(found, key=lambda d: (d.match.created_at, d.match.id), reverse=True)
+
+    def match_details(self, match_ids: Iterable[uuid.UUID]) -> list[MatchDetails]:
+        """These matches with their participants and follow-ups, in one statement."""
+        wanted = list(set(match_ids))
+        return self._details(MatchRow.id.in_(wanted)) if wanted else []
+
+    def _details(self, which: ColumnElement[bool]) -> list[MatchDetails]:
+        rows = self.session.execute(
+            select(
+                MatchRow.id,
+                MatchRow.type,
+                MatchRow.created_at,
+                MatchRow.regisseur_id,
+                SignalRow.id,
+                SignalRow.professional_id,
+                SignalRow.created_at,
+                ProfessionalRow,
+                OrganisationRow,
+                FollowUpRow.followed_up_at,
             )
+            .join(MatchSignalRow, MatchSignalRow.match_id == MatchRow.id)
+            .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
+            .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
+            .outerjoin(
+                FollowUpRow,
+                and_(
+                    FollowUpRow.match_id == MatchRow.id,
+                    FollowUpRow.professional_id == SignalRow.professional_id,
+                ),
+            )
+            .where(which)
+        ).all()
+        heads: dict[uuid.UUID, tuple[str, datetime, uuid.UUID | None]] = {}
+        members: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, datetime]]] = defaultdict(list)
+        people: dict[uuid.UUID, dict[uuid.UUID, tuple[ProfessionalRow, OrganisationRow]]] = (
+            defaultdict(dict)
         )
-        found = {m.id: m for m in self.stored_matches(ids)}
-        return [found[i] for i in ids if i in found]
+        followed_up: dict[uuid.UUID, dict[uuid.UUID, datetime]] = defaultdict(dict)
+        for row in rows:
+            match_id, kind, created_at, regisseur_id, signal_id, professional_id, since = row[:7]
+            professional, organisation, followed_up_at = row[7:]
+            heads[match_id] = (kind, created_at, regisseur_id)
+            members[match_id].append((signal_id, professional_id, since))
+            people[match_id][professional_id] = (professional, organisation)
+            if followed_up_at is not None:
+                followed_up[match_id][professional_id] = followed_up_at
+        return [
+            MatchDetails(
+                # By signal date, then id: the same order whichever plan returned the rows.
+                StoredMatch(i, MatchType(k), c, r, tuple(sorted(members[i], key=_member_order))),
+                people[i],
+                followed_up[i],
+            )
+            for i, (k, c, r) in heads.items()
+        ]
 
     def stored_matches(self, match_ids: Iterable[uuid.UUID]) -> list[StoredMatch]:
         wanted = list(set(match_ids))

@@ -136,6 +136,17 @@ class PeopleRepository(RepositoryBase):
             for p, o in rows
         }
 
+    def opened(
+        self, rows: Iterable[tuple[ProfessionalRow, OrganisationRow]]
+    ) -> dict[uuid.UUID, Professional]:
+        """Professionals from rows another query read (say, with the match they are in),
+        each opened once."""
+        found: dict[uuid.UUID, Professional] = {}
+        for row, organisation in rows:
+            if row.id not in found:
+                found[row.id] = self._professional(row, _organisation(organisation))
+        return found
+
     def _professional(self, row: ProfessionalRow, organisation: Organisation) -> Professional:
         return Professional(
             id=row.id,

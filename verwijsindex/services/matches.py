@@ -19,7 +19,7 @@ from verwijsindex.domain import (
     Role,
 )
 from verwijsindex.events import RegisseurDesignated, RegisseurSteppedDown
-from verwijsindex.repository import StoredMatch
+from verwijsindex.repository.match_views import MatchDetails
 from verwijsindex.services.core import Actor, Core
 from verwijsindex.services.refusals import Refusal, records_refusals
 from verwijsindex.services.unit_of_work import Transaction
@@ -31,19 +31,17 @@ class MatchPage:
     last_key: tuple[datetime, uuid.UUID] | None
 
 
-def _to_matches(
-    core: Core, tx: Transaction, actor: Actor, stored: list[StoredMatch]
-) -> list[Match]:
-    people = tx.people.professionals(pid for m in stored for _, pid, _ in m.members)
-    followed_up = tx.follow_ups.followed_up(m.id for m in stored)
+def _to_matches(tx: Transaction, actor: Actor, found: list[MatchDetails]) -> list[Match]:
+    people = tx.people.opened(row for d in found for row in d.people.values())
     result = []
-    for match in stored:
+    for details in found:
+        match = details.match
         participants = tuple(
             Participant(
                 professional=people[pid],
                 since=domain.local_date(moment),
                 is_regisseur=pid == match.regisseur_id,
-                followed_up_at=followed_up.get((match.id, pid)),
+                followed_up_at=details.followed_up.get(pid),
             )
             for pid, moment in match.participants_since()
         )
@@ -60,9 +58,11 @@ def _to_matches(
     return result
 
 
-def _participating(tx: Transaction, actor: Actor, match_id: uuid.UUID, action: str) -> StoredMatch:
-    found = tx.match_views.stored_matches([match_id])
-    if not found or all(pid != actor.id for _, pid, _ in found[0].members):
+def _participating(tx: Transaction, actor: Actor, match_id: uuid.UUID, action: str) -> MatchDetails:
+    """The match with everything shown of it, in one statement; 404 unless the actor takes
+    part (the same as for a match that does not exist)."""
+    found = tx.match_views.match_details([match_id])
+    if not found or all(pid != actor.id for _, pid, _ in found[0].match.members):
         raise Refusal(NotFound("No such match."), AuditEntry(action, "match", match_id))
     return found[0]
 
@@ -72,10 +72,10 @@ def list_matches(
 ) -> MatchPage:
     actor.require(Role.PROFESSIONAL)
     with core.transaction(write=True, actor=actor) as tx:
-        stored = tx.match_views.matches_of_professional(actor.id, after, page_size + 1)
-        more = len(stored) > page_size
-        stored = stored[:page_size]
-        items = _to_matches(core, tx, actor, stored)
+        found = tx.match_views.details_of_professional(actor.id, after, page_size + 1)
+        more = len(found) > page_size
+        stored = [d.match for d in found[:page_size]]
+        items = _to_matches(tx, actor, found[:page_size])
         tx.record(AuditEntry("match:list", related_ids=[m.id for m in stored]))
         tx.commit()
     last = (stored[-1].created_at, stored[-1].id) if more and stored else None
@@ -86,7 +86,7 @@ def list_matches(
 def get_match(core: Core, actor: Actor, match_id: uuid.UUID) -> Match:
     actor.require(Role.PROFESSIONAL)
     with core.transaction(write=True, actor=actor) as tx:
-        match = _to_matches(core, tx, actor, [_participating(tx, actor, match_id, "match:read")])
+        match = _to_matches(tx, actor, [_participating(tx, actor, match_id, "match:read")])
         tx.record(AuditEntry("match:read", "match", match_id))
         tx.commit()
     return match[0]
@@ -102,7 +102,7 @@ def designate_regisseur(
     def attempt() -> Match:
         with core.transaction(write=True, actor=actor) as tx:
             tx.matches.lock_match(match_id)
-            match = _participating(tx, actor, match_id, "match:designate-regisseur")
+            match = _participating(tx, actor, match_id, "match:designate-regisseur").match
             if all(pid != professional_id for _, pid, _ in match.members):
                 raise InvalidInput(
                     [
@@ -114,7 +114,7 @@ def designate_regisseur(
             if match.regisseur_id != professional_id:  # a repeated PUT announces nothing new
                 tx.matches.set_regisseur(match_id, professional_id)
                 tx.emit(RegisseurDesignated(match_id, professional_id))
-            result = _to_matches(core, tx, actor, tx.match_views.stored_matches([match_id]))[0]
+            result = _to_matches(tx, actor, tx.match_views.match_details([match_id]))[0]
             tx.record(
                 AuditEntry("match:designate-regisseur", "match", match_id, None, [professional_id])
             )
@@ -131,7 +131,7 @@ def step_down(core: Core, actor: Actor, match_id: uuid.UUID) -> None:
     def attempt() -> None:
         with core.transaction(write=True, actor=actor) as tx:
             tx.matches.lock_match(match_id)
-            match = _participating(tx, actor, match_id, "match:step-down")
+            match = _participating(tx, actor, match_id, "match:step-down").match
             if match.regisseur_id != actor.id:
                 raise Refusal(
                     Forbidden("Only the regisseur can step down."),
@@ -157,11 +157,10 @@ def set_follow_up(core: Core, actor: Actor, match_id: uuid.UUID, *, done: bool) 
 
     def attempt() -> Match:
         with core.transaction(write=True, actor=actor) as tx:
-            _participating(tx, actor, match_id, action)
-            already = tx.follow_ups.followed_up([match_id]).get((match_id, actor.id))
+            already = _participating(tx, actor, match_id, action).followed_up.get(actor.id)
             if done != (already is not None):
                 tx.follow_ups.set_followed_up(match_id, actor.id, tx.now if done else None)
-            match = _to_matches(core, tx, actor, tx.match_views.stored_matches([match_id]))[0]
+            match = _to_matches(tx, actor, tx.match_views.match_details([match_id]))[0]
             tx.record(AuditEntry(action, "match", match_id))
             tx.commit()
             return match
