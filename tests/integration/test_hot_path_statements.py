@@ -35,17 +35,19 @@ from tests.sql_statements import StatementLog, watch_statements
 
 # POST /signals, a new child (one parent), no match:
 #   standing of the cached caller; [PostgreSQL] advisory locks on child and parent;
-#   the surroundings (signals on the child or naming the parent); INSERT signals;
-#   INSERT signal_parents; INSERT statistics_counts;
+#   the surroundings (signals on the child or naming the parent, with their owners);
+#   INSERT signals and signal_parents [SQLite: two statements]; INSERT statistics_counts;
 #   audit: take a free head with places [SQLite: head, max(seq)];
 #   audit: records and head [SQLite: INSERT records, UPDATE head].
-POST_WITHOUT_MATCH = {"postgresql": 8, "sqlite": 9}
+# (Before issue 11.2: 8 [9], the parents inserted apart.)
+POST_WITHOUT_MATCH = {"postgresql": 7, "sqlite": 9}
 # POST /signals by a second professional on that child, forming a client match: the above,
 # and after the signal's inserts: the matches of the surrounding signals (FOR UPDATE);
-# INSERT matches; INSERT match_signals; the owners (organisation, sector) of the match's
-# other signal; INSERT statistics_counts (signal and match counts in one); the webhook
-# subscriptions of the organisations involved; INSERT outbox (the mails).
-POST_WITH_MATCH = {"postgresql": 14, "sqlite": 15}
+# INSERT matches; INSERT match_signals; INSERT statistics_counts (signal and match counts in
+# one); the webhook subscriptions of the organisations involved; INSERT outbox (the mails).
+# (Before issue 11.2: 14 [15], with the parents apart and a lookup of the owners of the
+# match's other signals, which now come with the surroundings.)
+POST_WITH_MATCH = {"postgresql": 12, "sqlite": 14}
 # GET /matches/{id}: standing; the match with its members, their professionals and
 # organisations and follow-ups (one join); audit: 2 [SQLite: 4].
 # (Before issue 11.2: 6 [8], with the participants and the follow-ups read apart.)

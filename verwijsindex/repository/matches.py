@@ -20,8 +20,16 @@ from verwijsindex.domain import MatchType, SignalStatus
 from verwijsindex.events import MatchChanged
 from verwijsindex.matching import MatchState, SignalFacts, Surroundings
 from verwijsindex.matching.rules import MatchPlan
-from verwijsindex.models import MatchRow, MatchSignalRow, SignalParentRow, SignalRow
+from verwijsindex.models import (
+    MatchRow,
+    MatchSignalRow,
+    OrganisationRow,
+    ProfessionalRow,
+    SignalParentRow,
+    SignalRow,
+)
 from verwijsindex.pseudonym import lock_id
+from verwijsindex.repository.signals import SignalOwner
 
 ACTIVE = SignalStatus.ACTIVE.value
 
@@ -38,6 +46,12 @@ class SqlMatchStore:
         # what notifications are made of.
         self._first_seen: dict[uuid.UUID, frozenset[uuid.UUID]] = {}
         self._changed: dict[uuid.UUID, MatchChanged] = {}
+        self._owners: dict[uuid.UUID, SignalOwner] = {}
+
+    def owners_seen(self) -> dict[uuid.UUID, SignalOwner]:
+        """Owner, organisation and sector of every active signal `surroundings` read in this
+        transaction: read with them, so counting and notifying need not ask again."""
+        return dict(self._owners)
 
     def changes(self) -> list[MatchChanged]:
         """Every match whose signals changed in this transaction, as before and after it."""
@@ -70,7 +84,8 @@ class SqlMatchStore:
     def surroundings(self, children: Iterable[str], parents: Iterable[str]) -> Surroundings:
         children, parents = set(children), set(parents)
         # Signals on these children (any status: archived ones mean history), or active
-        # ones naming these parents; each with all its parents. One round trip.
+        # ones naming these parents; each with all its parents and its owner's organisation
+        # and sector. One round trip.
         about: ColumnElement[bool] = SignalRow.child_pseudonym.in_(children)
         if parents:
             naming = select(SignalParentRow.signal_id).where(
@@ -85,20 +100,27 @@ class SqlMatchStore:
                 SignalRow.created_at,
                 SignalRow.status,
                 SignalParentRow.parent_pseudonym,
+                ProfessionalRow.organisation_id,
+                OrganisationRow.sector,
             )
             .outerjoin(SignalParentRow, SignalParentRow.signal_id == SignalRow.id)
+            .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
             .where(about)
         ).all()
         parents_of: dict[uuid.UUID, set[str]] = defaultdict(set)
         facts: dict[uuid.UUID, tuple[uuid.UUID, str, datetime]] = {}
         with_history: set[str] = set()
-        for signal_id, professional_id, child, created_at, status, parent in rows:
+        for row in rows:
+            signal_id, professional_id, child, created_at, status, parent = row[:6]
+            organisation_id, sector = row[6:]
             if status != ACTIVE:
                 with_history.add(child)
                 continue
             if parent is not None:
                 parents_of[signal_id].add(parent)
             facts[signal_id] = (professional_id, child, created_at)
+            self._owners[signal_id] = SignalOwner(professional_id, organisation_id, sector)
         return Surroundings(
             active=[
                 SignalFacts(i, p, c, frozenset(parents_of[i]), t) for i, (p, c, t) in facts.items()

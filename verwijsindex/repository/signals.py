@@ -8,7 +8,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, insert, or_, select
+from sqlalchemy import (
+    Insert,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
 from verwijsindex.domain import (
@@ -30,6 +43,31 @@ from verwijsindex.models import (
     SignalRow,
 )
 from verwijsindex.repository.base import RepositoryBase
+
+
+def _signal_with_parents_on_postgresql() -> Insert:
+    """The signal and its parents' pseudonyms in one statement, whatever their number: the
+    signal's INSERT is a data-modifying CTE and the parents come from one array (`unnest`),
+    so there is one round trip and one compiled statement (issue 11.2)."""
+    columns = SignalRow.__table__.columns
+    signal = (
+        insert(SignalRow)
+        .values({c.key: bindparam(c.key, type_=c.type) for c in columns})
+        .returning(SignalRow.id)
+        .cte("new_signal")
+    )
+    parents = (
+        func.unnest(bindparam("parent_pseudonyms", type_=postgresql.ARRAY(String)))
+        .table_valued("parent_pseudonym")
+        .render_derived(name="parents")
+    )
+    return insert(SignalParentRow).from_select(
+        ["signal_id", "parent_pseudonym"],
+        select(signal.c.id, parents.c.parent_pseudonym).select_from(signal).join(parents, true()),
+    )
+
+
+_ADD_SIGNAL_ON_POSTGRESQL = _signal_with_parents_on_postgresql()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +101,13 @@ class SignalRepository(RepositoryBase):
 
     def add_signal(self, row: SignalRow, parents: Sequence[str]) -> None:
         """Core inserts (the hot path): the ORM's unit-of-work bookkeeping is not needed for
-        a row that is written once and returned."""
+        a row that is written once and returned. One statement on PostgreSQL."""
         connection = self.session.connection()
         values = {c.key: getattr(row, c.key) for c in SignalRow.__table__.columns}
+        if connection.dialect.name == "postgresql":
+            parameters = {**values, "parent_pseudonyms": list(parents)}
+            connection.execute(_ADD_SIGNAL_ON_POSTGRESQL, parameters)
+            return
         connection.execute(insert(SignalRow).values(values))
         if parents:
             connection.execute(

@@ -140,6 +140,8 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
             matches = refresh_matches_around(
                 tx.matches, signal_id, child, parents, family=[*family, joined]
             )
+            # The other signals' owners came with the surroundings: same reason.
+            tx.owners.update(tx.matches.owners_seen())
             signal = tx.signals.to_signal(
                 row,
                 actor.professional,
