@@ -71,9 +71,9 @@ def read_state(conn: psycopg.Connection[tuple[Any, ...]]) -> ChainState:
     """The heads as stored (none: an empty log)."""
     striped = _striped()
     state = ChainState(striped)
-    key = "chain" if striped else "id"
+    key, table = ("chain", "audit_heads") if striped else ("id", "audit_head")
     for chain, seq, mac in conn.execute(
-        sql.SQL("SELECT {}, seq, mac FROM audit_head").format(sql.Identifier(key))
+        sql.SQL("SELECT {}, seq, mac FROM {}").format(sql.Identifier(key), sql.Identifier(table))
     ):
         state.heads[int(chain) if striped else 0] = (int(seq), str(mac))
     top = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_events").fetchone()
@@ -135,11 +135,13 @@ def _write_heads(
     for chain, (seq, mac) in sorted(state.heads.items()):
         if state.striped:
             conn.execute(
-                "INSERT INTO audit_head (chain, seq, mac, head_mac) VALUES (%s, %s, %s, %s)"
+                "INSERT INTO audit_heads (chain, seq, mac, head_mac) VALUES (%s, %s, %s, %s)"
                 " ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, mac = excluded.mac,"
                 " head_mac = excluded.head_mac",
                 (chain, seq, mac, head_mac(chain, seq, mac)),
             )
+            # Places in the whole log come from this sequence: continue after the loaded ones.
+            conn.execute("SELECT setval('audit_events_seq', (SELECT max(seq) FROM audit_events))")
         else:
             conn.execute(
                 "INSERT INTO audit_head (id, seq, mac, head_mac) VALUES (1, %s, %s, %s)"

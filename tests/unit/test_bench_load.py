@@ -168,7 +168,7 @@ def _matches_of(batches: list[BatchRows], professional: uuid.UUID) -> int:
         {
             match_id
             for rows in batches
-            for match_id, signal_id in (
+            for match_id, signal_id, _linked_at in (
                 line.rstrip("\n").split("\t") for line in rows.match_signals
             )
             if signal_id in mine
@@ -241,7 +241,7 @@ def test_rows_hold_the_matches_the_service_rules_give(start: int) -> None:
     assert len({f.child for f in facts}) == len({s.child for u in units for s in u.signals})
     links: dict[str, set[uuid.UUID]] = defaultdict(set)
     for line in rows.match_signals:
-        match_id, signal_id = line.rstrip("\n").split("\t")
+        match_id, signal_id, _linked_at = line.rstrip("\n").split("\t")
         links[match_id].add(uuid.UUID(signal_id))
     stored_client, stored_family = set(), set()
     for line in rows.matches:
