@@ -25,6 +25,7 @@ import hmac
 import os
 import threading
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -84,21 +85,29 @@ def pseudonym(bsn: str) -> bytes:
     return hmac.new(_KEY, bsn.encode("ascii"), hashlib.sha256).digest()
 
 
-def connection() -> psycopg.Connection[Any]:
-    """This worker's connection; (re)opened after a fork or when it broke."""
-    conn: psycopg.Connection[Any] | None = getattr(_local, "conn", None)
-    if conn is None or conn.closed or getattr(_local, "pid", None) != os.getpid():
+def worker_connection(
+    local: threading.local, lock_id: int, ddl: Sequence[str]
+) -> psycopg.Connection[Any]:
+    """The worker's connection kept in `local`; (re)opened after a fork or when it broke,
+    creating its tables (`ddl`) under an advisory lock so parallel workers don't race."""
+    conn: psycopg.Connection[Any] | None = getattr(local, "conn", None)
+    if conn is None or conn.closed or getattr(local, "pid", None) != os.getpid():
         url = os.environ.get("BENCH_DATABASE_URL")
         if not url:
             raise RuntimeError("set BENCH_DATABASE_URL")
         conn = psycopg.connect(_libpq_url(url), autocommit=False)
         with conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_ID,))
-            for ddl in TABLE_DDL:
-                cur.execute(ddl)
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id,))
+            for statement in ddl:
+                cur.execute(statement)
         conn.commit()
-        _local.conn, _local.pid = conn, os.getpid()
+        local.conn, local.pid = conn, os.getpid()
     return conn
+
+
+def connection() -> psycopg.Connection[Any]:
+    """This worker's connection; (re)opened after a fork or when it broke."""
+    return worker_connection(_local, _DDL_LOCK_ID, TABLE_DDL)
 
 
 def _invalid(name: str, reason: str) -> tuple[Response, int]:

@@ -34,7 +34,7 @@ import jwt
 import psycopg
 from flask import Flask, Response, jsonify, request
 
-from bench.rawsql_app import _libpq_url
+from bench.rawsql_app import worker_connection
 from verwijsindex.crypto import KeyRing, load_keys
 
 AUDIT_DDL = """
@@ -89,18 +89,7 @@ def keys() -> KeyRing:
 
 def connection() -> psycopg.Connection[Any]:
     """This worker's connection; (re)opened after a fork or when it broke."""
-    conn: psycopg.Connection[Any] | None = getattr(_local, "conn", None)
-    if conn is None or conn.closed or getattr(_local, "pid", None) != os.getpid():
-        url = os.environ.get("BENCH_DATABASE_URL")
-        if not url:
-            raise RuntimeError("set BENCH_DATABASE_URL")
-        conn = psycopg.connect(_libpq_url(url), autocommit=False)
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_ID,))
-            cur.execute(AUDIT_DDL)
-        conn.commit()
-        _local.conn, _local.pid = conn, os.getpid()
-    return conn
+    return worker_connection(_local, _DDL_LOCK_ID, [AUDIT_DDL])
 
 
 def _caller() -> uuid.UUID | None:

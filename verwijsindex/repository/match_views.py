@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
@@ -52,6 +53,33 @@ class StoredMatch:
 def _member_order(member: tuple[uuid.UUID, uuid.UUID, datetime]) -> tuple[datetime, uuid.UUID]:
     signal_id, _, created_at = member
     return created_at, signal_id
+
+
+# A match and one of its members per row: the first columns of every match read here.
+_MATCH_AND_MEMBER = (
+    MatchRow.id,
+    MatchRow.type,
+    MatchRow.created_at,
+    MatchRow.regisseur_id,
+    SignalRow.id,
+    SignalRow.professional_id,
+    SignalRow.created_at,
+)
+
+
+def _stored_matches(rows: Iterable[Sequence[Any]]) -> dict[uuid.UUID, StoredMatch]:
+    """The matches in rows that start with `_MATCH_AND_MEMBER`, in the order first seen;
+    members by signal date, then id, so every plan gives the same order."""
+    heads: dict[uuid.UUID, tuple[str, datetime, uuid.UUID | None]] = {}
+    members: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, datetime]]] = defaultdict(list)
+    for row in rows:
+        match_id, kind, created_at, regisseur_id, signal_id, professional_id, since = row[:7]
+        heads[match_id] = (kind, created_at, regisseur_id)
+        members[match_id].append((signal_id, professional_id, since))
+    return {
+        i: StoredMatch(i, MatchType(k), c, r, tuple(sorted(members[i], key=_member_order)))
+        for i, (k, c, r) in heads.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,18 +124,7 @@ class MatchViews:
 
     def _details(self, which: ColumnElement[bool]) -> list[MatchDetails]:
         rows = self.session.execute(
-            select(
-                MatchRow.id,
-                MatchRow.type,
-                MatchRow.created_at,
-                MatchRow.regisseur_id,
-                SignalRow.id,
-                SignalRow.professional_id,
-                SignalRow.created_at,
-                ProfessionalRow,
-                OrganisationRow,
-                FollowUpRow.followed_up_at,
-            )
+            select(*_MATCH_AND_MEMBER, ProfessionalRow, OrganisationRow, FollowUpRow.followed_up_at)
             .join(MatchSignalRow, MatchSignalRow.match_id == MatchRow.id)
             .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
             .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
@@ -121,28 +138,19 @@ class MatchViews:
             )
             .where(which)
         ).all()
-        heads: dict[uuid.UUID, tuple[str, datetime, uuid.UUID | None]] = {}
-        members: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, datetime]]] = defaultdict(list)
         people: dict[uuid.UUID, dict[uuid.UUID, tuple[ProfessionalRow, OrganisationRow]]] = (
             defaultdict(dict)
         )
         followed_up: dict[uuid.UUID, dict[uuid.UUID, datetime]] = defaultdict(dict)
         for row in rows:
-            match_id, kind, created_at, regisseur_id, signal_id, professional_id, since = row[:7]
+            match_id, professional_id = row[0], row[5]
             professional, organisation, followed_up_at = row[7:]
-            heads[match_id] = (kind, created_at, regisseur_id)
-            members[match_id].append((signal_id, professional_id, since))
             people[match_id][professional_id] = (professional, organisation)
             if followed_up_at is not None:
                 followed_up[match_id][professional_id] = followed_up_at
         return [
-            MatchDetails(
-                # By signal date, then id: the same order whichever plan returned the rows.
-                StoredMatch(i, MatchType(k), c, r, tuple(sorted(members[i], key=_member_order))),
-                people[i],
-                followed_up[i],
-            )
-            for i, (k, c, r) in heads.items()
+            MatchDetails(match, people[i], followed_up[i])
+            for i, match in _stored_matches(rows).items()
         ]
 
     def stored_matches(self, match_ids: Iterable[uuid.UUID]) -> list[StoredMatch]:
@@ -150,25 +158,9 @@ class MatchViews:
         if not wanted:
             return []
         rows = self.session.execute(
-            select(
-                MatchRow.id,
-                MatchRow.type,
-                MatchRow.created_at,
-                MatchRow.regisseur_id,
-                SignalRow.id,
-                SignalRow.professional_id,
-                SignalRow.created_at,
-            )
+            select(*_MATCH_AND_MEMBER)
             .join(MatchSignalRow, MatchSignalRow.match_id == MatchRow.id)
             .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
             .where(MatchRow.id.in_(wanted))
         ).all()
-        heads: dict[uuid.UUID, tuple[str, datetime, uuid.UUID | None]] = {}
-        members: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID, datetime]]] = defaultdict(list)
-        for match_id, kind, created_at, regisseur_id, signal_id, professional_id, since in rows:
-            heads[match_id] = (kind, created_at, regisseur_id)
-            members[match_id].append((signal_id, professional_id, since))
-        return [
-            StoredMatch(i, MatchType(k), c, r, tuple(sorted(members[i], key=lambda m: m[2])))
-            for i, (k, c, r) in heads.items()
-        ]
+        return list(_stored_matches(rows).values())
