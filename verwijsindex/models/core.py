@@ -99,6 +99,24 @@ class SignalRow(Base):
         Index("ix_signals_child_birth_date", "child_birth_date"),
         # Informatieplicht reminders: open postponements by review date.
         Index("ix_signals_review_on", "review_on"),
+        # A sync's identity: one active signal per (system client, source reference); also
+        # "this client's active signals", which a sync closes when absent from its body.
+        Index(
+            "ux_signals_active_feed_client_external_ref",
+            "feed_client_id",
+            "external_ref",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        # An import's active signals by professional: `import --sync` closes the absent ones.
+        Index(
+            "ix_signals_active_feed_professional",
+            "feed",
+            "professional_id",
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -119,6 +137,15 @@ class SignalRow(Base):
     # reminded of once, and a new review date (after a PATCH) once again.
     review_reminded_for: Mapped[date | None] = mapped_column(Date)
     close_reason: Mapped[str | None] = mapped_column(String(20))
+    # Who keeps this signal: NULL = registered by hand (API, web), 'import' = CSV import,
+    # 'sync' = PUT /sync/signals. A feed updates and closes only its own signals.
+    feed: Mapped[str | None] = mapped_column(String(8))
+    # The system client whose sync created it (sync only). No foreign key: a revoked
+    # client's signals stay, and so does the record of who fed them.
+    feed_client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Keyed hash (HMAC, key in keys/) of the source system's own reference, scoped by client
+    # (sync) or organisation (import). Never the reference itself: it may be a pupil number.
+    external_ref: Mapped[str | None] = mapped_column(String(64))
 
 
 class SignalParentRow(Base):
