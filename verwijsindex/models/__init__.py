@@ -23,6 +23,7 @@ from verwijsindex.models.notifications import (
     WebhookSubscriptionRow,
 )
 from verwijsindex.models.statistics import statistics_counts
+from verwijsindex.models.sync import SyncRunItemRow, SyncRunRow
 from verwijsindex.models.web import InvitationRow, WebSessionRow
 
 __all__ = [
@@ -42,6 +43,8 @@ __all__ = [
     "ProfessionalRow",
     "SignalParentRow",
     "SignalRow",
+    "SyncRunItemRow",
+    "SyncRunRow",
     "SystemClientRow",
     "UtcDateTime",
     "WebSessionRow",
