@@ -18,6 +18,7 @@ from verwijsindex.repository.people import (
 )
 from verwijsindex.repository.records import RecordRepository, StoredResponse
 from verwijsindex.repository.signals import SignalOwner, SignalRepository
+from verwijsindex.repository.sync_runs import SyncRunRepository
 from verwijsindex.repository.web import LoginRecord, WebRepository, WebSession
 from verwijsindex.repository.webhooks import Subscriber, WebhookRepository, WebhookSubscription
 
@@ -40,6 +41,7 @@ __all__ = [
     "StoredMatch",
     "StoredResponse",
     "Subscriber",
+    "SyncRunRepository",
     "SystemClient",
     "SystemClientSummary",
     "WebRepository",

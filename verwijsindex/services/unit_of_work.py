@@ -34,6 +34,7 @@ from verwijsindex.repository import (
     SignalOwner,
     SignalRepository,
     SqlMatchStore,
+    SyncRunRepository,
     WebhookRepository,
     WebRepository,
 )
@@ -104,6 +105,10 @@ class Transaction:
     @cached_property
     def web(self) -> WebRepository:
         return WebRepository(self.uow.session, self.keys)
+
+    @cached_property
+    def sync_runs(self) -> SyncRunRepository:
+        return SyncRunRepository(self.uow.session, self.keys)
 
     @cached_property
     def audit(self) -> AuditQueries:

@@ -1,0 +1,313 @@
+"""The working half of `tx.sync_runs`: claiming a run, reading its pending items, and
+recording each batch's progress under the lease (see `repository.sync_runs`).
+
+A claim is a lease, as in `repository.outbox`: a fresh `claim_token` and a `lease_until`
+that every batch pushes on. A worker that dies leaves its run to be claimed again when the
+lease runs out; a worker that lost its lease can no longer record anything, because every
+write names the token it holds.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy.orm import aliased
+
+from verwijsindex.domain import Problem
+from verwijsindex.models import SignalRow, SyncRunItemRow, SyncRunRow
+from verwijsindex.repository.base import RepositoryBase
+
+QUEUED = "queued"
+RUNNING = "running"
+DONE = "done"
+FAILED = "failed"
+OPEN = (QUEUED, RUNNING)
+
+PENDING = "pending"
+APPLIED = "applied"
+ERROR = "error"
+
+ITEMS_TABLE = "sync_run_items"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRun:
+    id: uuid.UUID
+    client_id: uuid.UUID
+    organisation_id: uuid.UUID
+    number: int
+    status: str
+    dry_run: bool
+    total: int
+    processed: int
+    created: int
+    updated: int
+    closed: int
+    unchanged: int
+    accepted_at: datetime
+    finished_at: datetime | None
+    closing_at: datetime | None
+    attempts: int
+    failure: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingItem:
+    """An item still to apply, with its justification opened."""
+
+    position: int
+    external_ref_digest: str
+    professional_id: uuid.UUID
+    child: str
+    parents: frozenset[str]
+    birth_date: date
+    child_informed: bool
+    parents_informed: bool
+    postponement_reason: str | None
+    justification: str | None
+    review_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRun:
+    run: SyncRun
+    claim_token: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What one applied batch settles: items applied, items in error, counts."""
+
+    applied: Sequence[int]
+    errors: Mapping[int, Sequence[Problem]]
+    created: int = 0
+    updated: int = 0
+    closed: int = 0
+    unchanged: int = 0
+
+
+def run_of(row: SyncRunRow) -> SyncRun:
+    return SyncRun(**{f.name: getattr(row, f.name) for f in fields(SyncRun)})
+
+
+def problems_json(problems: Iterable[Problem]) -> str:
+    return json.dumps([{"name": p.name, "reason": p.reason} for p in problems])
+
+
+class SyncQueue(RepositoryBase):
+    """Claiming runs and recording their progress; `SyncRunRepository` adds the rest."""
+
+    def pending_items(self, run_id: uuid.UUID, limit: int) -> list[PendingItem]:
+        """The first `limit` items not yet applied, in body order."""
+        rows = self.session.scalars(
+            select(SyncRunItemRow)
+            .where(SyncRunItemRow.run_id == run_id, SyncRunItemRow.state == PENDING)
+            .order_by(SyncRunItemRow.position)
+            .limit(limit)
+        )
+        items = []
+        for r in rows:
+            assert r.professional_id and r.child_pseudonym and r.birth_date is not None
+            assert r.child_informed is not None and r.parents_informed is not None
+            justification = (
+                self._open(
+                    ITEMS_TABLE, f"{run_id}:{r.position}", "justification", r.justification_enc
+                )
+                if r.justification_enc is not None
+                else None
+            )
+            items.append(
+                PendingItem(
+                    r.position,
+                    r.external_ref,
+                    r.professional_id,
+                    r.child_pseudonym,
+                    frozenset((r.parent_pseudonyms or "").split()),
+                    r.birth_date,
+                    r.child_informed,
+                    r.parents_informed,
+                    r.postponement_reason,
+                    justification,
+                    r.review_on,
+                )
+            )
+        return items
+
+    def present_refs(self, run_id: uuid.UUID) -> set[str]:
+        """The reference digests of every item of the run, valid or not."""
+        return set(
+            self.session.scalars(
+                select(SyncRunItemRow.external_ref).where(SyncRunItemRow.run_id == run_id)
+            )
+        )
+
+    def closed_since(
+        self, client_id: uuid.UUID, since: datetime, present: Iterable[str] | None = None
+    ) -> int:
+        """This client's sync signals closed (risk gone) since `since` and not named by
+        `present`: what closing the absent ones has closed, counted from the signals, so
+        that a run resumed half-way through closing still counts every one it closed."""
+        refs = self.session.scalars(
+            select(SignalRow.external_ref).where(
+                SignalRow.feed == "sync",
+                SignalRow.feed_client_id == client_id,
+                SignalRow.close_reason == "risk_gone",
+                SignalRow.archived_at >= since,
+            )
+        )
+        named = set(present or ())
+        return sum(1 for ref in refs if ref not in named)
+
+    # --- claiming and recording progress -----------------------------------------------------
+
+    def claim_next(self, now: datetime, lease_until: datetime) -> ClaimedRun | None:
+        """The oldest run that is the first unfinished one of its client and not held by a
+        live lease; leased until `lease_until`. None when there is none.
+
+        A client's later run waits while an earlier one is queued or running, so one client's
+        runs are never applied at once nor out of order. PostgreSQL: `FOR UPDATE SKIP
+        LOCKED`, so two workers never take the same run; SQLite writers are serial.
+        """
+        earlier = aliased(SyncRunRow)
+        row = self.session.scalar(
+            select(SyncRunRow)
+            .where(
+                SyncRunRow.status.in_(OPEN),
+                (SyncRunRow.status == QUEUED) | (SyncRunRow.lease_until <= now),
+                ~exists().where(
+                    and_(
+                        earlier.client_id == SyncRunRow.client_id,
+                        earlier.status.in_(OPEN),
+                        earlier.number < SyncRunRow.number,
+                    )
+                ),
+            )
+            .order_by(SyncRunRow.accepted_at, SyncRunRow.number)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=SyncRunRow)
+        )
+        if row is None:
+            return None
+        token = uuid.uuid4()
+        row.status = RUNNING
+        row.claim_token = token
+        row.lease_until = lease_until
+        row.attempts += 1
+        row.started_at = row.started_at or now
+        self.session.flush()
+        return ClaimedRun(run_of(row), token)
+
+    def _held(self, run_id: uuid.UUID, token: uuid.UUID) -> ColumnElement[bool]:
+        return and_(
+            SyncRunRow.id == run_id, SyncRunRow.claim_token == token, SyncRunRow.status == RUNNING
+        )
+
+    def settle_batch(
+        self, run_id: uuid.UUID, token: uuid.UUID, outcome: BatchOutcome, lease_until: datetime
+    ) -> bool:
+        """Mark a batch's items applied or in error, and add its counts to the run, in the
+        batch's own transaction. False (change nothing more) when the lease is lost or an
+        item was no longer pending: the caller must roll the batch back."""
+        moved = self.session.execute(
+            update(SyncRunRow)
+            .where(self._held(run_id, token))
+            .values(
+                processed=SyncRunRow.processed + len(outcome.applied) + len(outcome.errors),
+                created=SyncRunRow.created + outcome.created,
+                updated=SyncRunRow.updated + outcome.updated,
+                closed=SyncRunRow.closed + outcome.closed,
+                unchanged=SyncRunRow.unchanged + outcome.unchanged,
+                lease_until=lease_until,
+                failure=None,
+            )
+        )
+        if not getattr(moved, "rowcount", 0):
+            return False
+        marked = 0
+        if outcome.applied:
+            # Applied without a problem: the sealed reference is not needed for the report.
+            result = self.session.execute(
+                update(SyncRunItemRow)
+                .where(
+                    SyncRunItemRow.run_id == run_id,
+                    SyncRunItemRow.position.in_(list(outcome.applied)),
+                    SyncRunItemRow.state == PENDING,
+                )
+                .values(state=APPLIED, external_ref_enc=None, justification_enc=None)
+            )
+            marked += int(getattr(result, "rowcount", 0) or 0)
+        for position, problems in outcome.errors.items():
+            result = self.session.execute(
+                update(SyncRunItemRow)
+                .where(
+                    SyncRunItemRow.run_id == run_id,
+                    SyncRunItemRow.position == position,
+                    SyncRunItemRow.state == PENDING,
+                )
+                .values(state=ERROR, justification_enc=None, problems=problems_json(problems))
+            )
+            marked += int(getattr(result, "rowcount", 0) or 0)
+        return marked == len(outcome.applied) + len(outcome.errors)
+
+    def renew_lease(self, run_id: uuid.UUID, token: uuid.UUID, lease_until: datetime) -> bool:
+        result = self.session.execute(
+            update(SyncRunRow).where(self._held(run_id, token)).values(lease_until=lease_until)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def start_closing(
+        self, run_id: uuid.UUID, token: uuid.UUID, now: datetime, lease_until: datetime
+    ) -> datetime | None:
+        """Note when closing the absent signals began (kept from an earlier attempt); None
+        when the lease is lost."""
+        row = self.session.scalar(
+            select(SyncRunRow).where(self._held(run_id, token)).with_for_update()
+        )
+        if row is None:
+            return None
+        row.closing_at = row.closing_at or now
+        row.lease_until = lease_until
+        self.session.flush()
+        return row.closing_at
+
+    def finish(self, run_id: uuid.UUID, token: uuid.UUID, now: datetime, *, closed: int) -> bool:
+        """Done: `closed` is what closing the absent signals closed (added to what the
+        batches closed)."""
+        result = self.session.execute(
+            update(SyncRunRow)
+            .where(self._held(run_id, token))
+            .values(
+                status=DONE,
+                closed=SyncRunRow.closed + closed,
+                finished_at=now,
+                lease_until=None,
+                claim_token=None,
+                failure=None,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def give_back(
+        self,
+        run_id: uuid.UUID,
+        token: uuid.UUID,
+        now: datetime,
+        *,
+        failure: str,
+        retry_at: datetime | None,
+    ) -> bool:
+        """After a failed attempt: due again at `retry_at`, or failed for good (None)."""
+        values: dict[str, object] = {"failure": failure[:200]}
+        if retry_at is None:
+            values.update(status=FAILED, finished_at=now, lease_until=None, claim_token=None)
+        else:
+            values.update(lease_until=retry_at)
+        result = self.session.execute(
+            update(SyncRunRow).where(self._held(run_id, token)).values(**values)
+        )
+        return bool(getattr(result, "rowcount", 0))

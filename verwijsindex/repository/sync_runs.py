@@ -1,0 +1,190 @@
+"""Sync runs and their items (`tx.sync_runs`): the queue a system client's desired state
+waits in until a worker applies it.
+
+A client's runs are numbered under a lock on the client's row, so their numbers are the
+order in which they were accepted (committed), and a worker takes a client's runs in that
+order only, one at a time (`repository.sync_queue`, the working half of this repository:
+claims, leases, progress).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, insert, select
+
+from verwijsindex.domain import Problem
+from verwijsindex.models import SyncRunItemRow, SyncRunRow, SystemClientRow
+from verwijsindex.repository.sync_queue import (
+    DONE,
+    ERROR,
+    FAILED,
+    ITEMS_TABLE,
+    PENDING,
+    QUEUED,
+    BatchOutcome,
+    ClaimedRun,
+    PendingItem,
+    SyncQueue,
+    SyncRun,
+    problems_json,
+    run_of,
+)
+
+__all__ = [
+    "BatchOutcome",
+    "ClaimedRun",
+    "NewItem",
+    "PendingItem",
+    "RunError",
+    "SyncRun",
+    "SyncRunRepository",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item as accepted: pseudonyms and the digest of its reference, or its problems."""
+
+    position: int
+    external_ref: str  # the source's own value: only sealed here, never stored in clear
+    external_ref_digest: str
+    problems: Sequence[Problem] = ()
+    professional_id: uuid.UUID | None = None
+    child: str | None = None
+    parents: Iterable[str] = ()
+    birth_date: date | None = None
+    child_informed: bool | None = None
+    parents_informed: bool | None = None
+    postponement_reason: str | None = None
+    justification: str | None = None
+    review_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunError:
+    """An item in the report's errors: its index in the body, its reference, its problems."""
+
+    position: int
+    external_ref: str | None
+    problems: list[Problem]
+
+
+class SyncRunRepository(SyncQueue):
+    """`tx.sync_runs`."""
+
+    # --- accepting -------------------------------------------------------------------------
+
+    def next_number(self, client_id: uuid.UUID) -> int:
+        """Lock the client's queue and give the next run's number.
+
+        The lock (the client's row, `FOR NO KEY UPDATE`, which does not block the foreign
+        key checks of other tables) is held until commit, so two requests of one client
+        are numbered in the order they commit. SQLite writers are serial anyway.
+        """
+        self.session.execute(
+            select(SystemClientRow.id)
+            .where(SystemClientRow.id == client_id)
+            .with_for_update(key_share=True)
+        )
+        latest = self.session.scalar(
+            select(func.max(SyncRunRow.number)).where(SyncRunRow.client_id == client_id)
+        )
+        return int(latest or 0) + 1
+
+    def add_run(
+        self,
+        run_id: uuid.UUID,
+        *,
+        client_id: uuid.UUID,
+        organisation_id: uuid.UUID,
+        number: int,
+        dry_run: bool,
+        items: Sequence[NewItem],
+        now: datetime,
+    ) -> None:
+        """The run and its items, the items in one multi-row INSERT."""
+        errors = sum(1 for i in items if i.problems)
+        self.session.execute(
+            insert(SyncRunRow).values(
+                id=run_id,
+                client_id=client_id,
+                organisation_id=organisation_id,
+                number=number,
+                status=QUEUED,
+                dry_run=dry_run,
+                total=len(items),
+                processed=errors,
+                created=0,
+                updated=0,
+                closed=0,
+                unchanged=0,
+                accepted_at=now,
+                attempts=0,
+            )
+        )
+        if items:
+            self.session.execute(insert(SyncRunItemRow), [self._item(run_id, i) for i in items])
+
+    def _item(self, run_id: uuid.UUID, item: NewItem) -> dict[str, object]:
+        where = f"{run_id}:{item.position}"
+        return {
+            "run_id": run_id,
+            "position": item.position,
+            "state": ERROR if item.problems else PENDING,
+            "external_ref": item.external_ref_digest,
+            "external_ref_enc": self._seal(ITEMS_TABLE, where, "external_ref", item.external_ref),
+            "professional_id": item.professional_id,
+            "child_pseudonym": item.child,
+            "parent_pseudonyms": " ".join(sorted(item.parents)) or None,
+            "birth_date": item.birth_date,
+            "child_informed": item.child_informed,
+            "parents_informed": item.parents_informed,
+            "postponement_reason": item.postponement_reason,
+            "justification_enc": self._seal(ITEMS_TABLE, where, "justification", item.justification)
+            if item.justification is not None
+            else None,
+            "review_on": item.review_on,
+            "problems": problems_json(item.problems) if item.problems else None,
+        }
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def run(self, run_id: uuid.UUID) -> SyncRun | None:
+        row = self.session.get(SyncRunRow, run_id)
+        return run_of(row) if row is not None else None
+
+    def errors(self, run_id: uuid.UUID) -> list[RunError]:
+        """The items in the report's errors, in body order, their references opened."""
+        rows = self.session.execute(
+            select(
+                SyncRunItemRow.position, SyncRunItemRow.external_ref_enc, SyncRunItemRow.problems
+            )
+            .where(SyncRunItemRow.run_id == run_id, SyncRunItemRow.state == ERROR)
+            .order_by(SyncRunItemRow.position)
+        )
+        return [
+            RunError(
+                position,
+                self._open(ITEMS_TABLE, f"{run_id}:{position}", "external_ref", sealed)
+                if sealed is not None
+                else None,
+                [Problem(p["name"], p["reason"]) for p in json.loads(problems or "[]")],
+            )
+            for position, sealed, problems in rows
+        ]
+
+    # --- maintenance -------------------------------------------------------------------------
+
+    def purge_finished(self, finished_before: datetime) -> int:
+        """Delete finished runs (and their items) finished before this moment."""
+        old = select(SyncRunRow.id).where(
+            SyncRunRow.status.in_((DONE, FAILED)), SyncRunRow.finished_at < finished_before
+        )
+        self.session.execute(delete(SyncRunItemRow).where(SyncRunItemRow.run_id.in_(old)))
+        result = self.session.execute(delete(SyncRunRow).where(SyncRunRow.id.in_(old)))
+        return int(getattr(result, "rowcount", 0) or 0)
