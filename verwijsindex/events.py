@@ -77,6 +77,17 @@ Event = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A section-7 event as one organisation hears of it: what its webhook subscribers are
+    sent and what its change feed shows. `data` holds ids only, and among the professionals
+    involved (`professionalIds`) only the organisation's own."""
+
+    organisation_id: uuid.UUID
+    type: str  # a WebhookEvent
+    data: dict[str, object]
+
+
 class WebhookEvent:
     """The event types a webhook subscription can ask for (contract section 7)."""
 

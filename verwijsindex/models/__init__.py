@@ -17,6 +17,7 @@ from verwijsindex.models.core import (
     SignalRow,
     SystemClientRow,
 )
+from verwijsindex.models.feed import FeedEventRow
 from verwijsindex.models.notifications import (
     FollowUpRow,
     OutboxRow,
@@ -33,6 +34,7 @@ __all__ = [
     "AuditHeadRow",
     "AuditVerificationRow",
     "Base",
+    "FeedEventRow",
     "FollowUpRow",
     "IdempotencyKeyRow",
     "InvitationRow",

@@ -6,6 +6,7 @@ one only when a use case first asks for it.
 """
 
 from verwijsindex.repository.audit import AuditQueries
+from verwijsindex.repository.feed import FeedEntry, FeedEvent, FeedRepository
 from verwijsindex.repository.follow_up import FollowUpRepository, Participation
 from verwijsindex.repository.lifecycle import LifecycleRepository
 from verwijsindex.repository.match_views import MatchViews, StoredMatch
@@ -26,6 +27,9 @@ __all__ = [
     "AuditQueries",
     "Delivery",
     "DeliveryRecord",
+    "FeedEntry",
+    "FeedEvent",
+    "FeedRepository",
     "FollowUpRepository",
     "LifecycleRepository",
     "LoginRecord",

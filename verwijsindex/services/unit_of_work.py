@@ -22,9 +22,10 @@ from functools import cached_property
 from verwijsindex.audit import AuditEntry, AuditLog, Who
 from verwijsindex.crypto import KeyRing
 from verwijsindex.db import UnitOfWork
-from verwijsindex.events import Event
+from verwijsindex.events import Announcement, Event
 from verwijsindex.repository import (
     AuditQueries,
+    FeedRepository,
     FollowUpRepository,
     LifecycleRepository,
     MatchViews,
@@ -60,6 +61,8 @@ class Transaction:
     who: Who | None = None
     entries: list[AuditEntry] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    # The events as each organisation hears of them (webhooks, change feed), once staged.
+    announcements: list[Announcement] = field(default_factory=list)
     # Signal owners looked up (or noted by the use case) in this transaction: counting
     # statistics and staging notifications both need them, and ask once.
     owners: dict[uuid.UUID, SignalOwner] = field(default_factory=dict)
@@ -101,6 +104,10 @@ class Transaction:
     @cached_property
     def webhooks(self) -> WebhookRepository:
         return WebhookRepository(self.uow.session, self.keys)
+
+    @cached_property
+    def feed(self) -> FeedRepository:
+        return FeedRepository(self.uow.session, self.keys)
 
     @cached_property
     def web(self) -> WebRepository:

@@ -1,0 +1,51 @@
+"""The change feed (`GET /api/v1/events`): each organisation's section-7 events.
+
+- `feed_events`: one row per event and organisation, ids only (the payload its webhooks
+  carry), written in the transaction of the event and purged by maintenance after 30 days.
+  `seq` numbers rows as they are written; `writer_xid` is the writing transaction's id on
+  PostgreSQL (0 on SQLite, whose writers are serial), so that a reader can take only rows
+  whose writers have all finished and never sees one appear behind its cursor (see
+  `verwijsindex.models.feed`).
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-08 11:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = '0010'
+down_revision: str | None = '0009'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('feed_events',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('organisation_id', sa.Uuid(), nullable=False),
+    sa.Column('writer_xid', sa.BigInteger(), nullable=False),
+    sa.Column('type', sa.String(length=40), nullable=False),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('data', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_feed_events_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_feed_events')),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('feed_events', schema=None) as batch_op:
+        batch_op.create_index('ix_feed_events_organisation_id_writer_xid_seq', ['organisation_id', 'writer_xid', 'seq'], unique=False)
+        batch_op.create_index('ix_feed_events_writer_xid_seq', ['writer_xid', 'seq'], unique=False)
+        batch_op.create_index('ux_feed_events_id', ['id'], unique=True)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('feed_events', schema=None) as batch_op:
+        batch_op.drop_index('ux_feed_events_id')
+        batch_op.drop_index('ix_feed_events_writer_xid_seq')
+        batch_op.drop_index('ix_feed_events_organisation_id_writer_xid_seq')
+    op.drop_table('feed_events')
