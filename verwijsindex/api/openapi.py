@@ -20,7 +20,7 @@ from verwijsindex.version import API_VERSION
 PREFIX = "/api/v1"
 PUBLIC_PATHS = {"/health", "/oauth/token"}
 # Paths where a system client acts for itself: a system token, no X-Professional-Id.
-SYSTEM_PATH_PREFIX = "/webhook-subscriptions"
+SYSTEM_PATH_PREFIX = ("/webhook-subscriptions", "/events")
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _DESCRIPTIONS = {
     400: "Invalid input: every problem is listed in `invalidParams`",
@@ -28,6 +28,7 @@ _DESCRIPTIONS = {
     403: "Allowed to see, not to do",
     404: "Not found, or not yours (the two are indistinguishable on purpose)",
     409: "Conflicts with the current state",
+    410: "Gone: no longer kept (e.g. a change-feed cursor older than 30 days)",
     415: "The request body has the wrong content type",
     429: "Too many attempts from this address: wait `Retry-After` seconds",
     503: "The database is unavailable (e.g. restarting): retry after `Retry-After` seconds",
@@ -52,6 +53,8 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
         statuses.add(415)
     if (path, method) == ("/signals", "post"):
         statuses.add(409)
+    if (path, method) == ("/events", "get"):
+        statuses.add(410)  # `after` names an event no longer kept
     if (path, method) == ("/matches/{match_id}/regisseur", "delete"):
         statuses.add(403)
     if path not in PUBLIC_PATHS:
