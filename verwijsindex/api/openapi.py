@@ -20,7 +20,7 @@ from verwijsindex.version import API_VERSION
 PREFIX = "/api/v1"
 PUBLIC_PATHS = {"/health", "/oauth/token"}
 # Paths where a system client acts for itself: a system token, no X-Professional-Id.
-SYSTEM_PATH_PREFIX = ("/webhook-subscriptions", "/events")
+SYSTEM_PATH_PREFIX = ("/webhook-subscriptions", "/events", "/sync/")
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _DESCRIPTIONS = {
     400: "Invalid input: every problem is listed in `invalidParams`",
@@ -29,6 +29,7 @@ _DESCRIPTIONS = {
     404: "Not found, or not yours (the two are indistinguishable on purpose)",
     409: "Conflicts with the current state",
     410: "Gone: no longer kept (e.g. a change-feed cursor older than 30 days)",
+    413: "Too large: more than 10,000 signals, or a body over 16 MiB",
     415: "The request body has the wrong content type",
     429: "Too many attempts from this address: wait `Retry-After` seconds",
     503: "The database is unavailable (e.g. restarting): retry after `Retry-After` seconds",
@@ -55,6 +56,8 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
         statuses.add(409)
     if (path, method) == ("/events", "get"):
         statuses.add(410)  # `after` names an event no longer kept
+    if (path, method) == ("/sync/signals", "put"):
+        statuses.add(413)  # more items, or more bytes, than one sync may send
     if (path, method) == ("/matches/{match_id}/regisseur", "delete"):
         statuses.add(403)
     if path not in PUBLIC_PATHS:
