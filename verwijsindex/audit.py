@@ -117,6 +117,13 @@ class AuditEntry:
     subject: str | None = None  # the data subject's pseudonym
     related_ids: Sequence[uuid.UUID] = field(default_factory=tuple)
     outcome: str = Outcome.SUCCESS
+    # The professional this one action was done for, when that is not the transaction's
+    # `Who`: a bulk import or sync acts for each item's own professional while `Who` names
+    # the system client (sync) or the service itself (CLI). Stored as the record's
+    # `actor_id`, just as a system token with `X-Professional-Id` is (the client then in
+    # `on_behalf_of`), so searching by actor finds it and the MAC covers it as it always
+    # covered `actor_id`: nothing changes for records written before.
+    on_behalf_of: uuid.UUID | None = None
 
     def denied(self) -> AuditEntry:
         """The same entry, recording that it was refused."""
@@ -212,7 +219,7 @@ class AuditLog:
             "occurred_at": now,
             "action": f"{context.source}:{entry.action}",
             "outcome": entry.outcome,
-            "actor_id": who.professional_id if who else None,
+            "actor_id": entry.on_behalf_of or (who.professional_id if who else None),
             "on_behalf_of": who.client_id if who else None,
             "roles": " ".join(sorted(who.roles)) if who and who.roles else None,
             "object_type": entry.object_type,

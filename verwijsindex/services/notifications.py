@@ -12,7 +12,9 @@ Who hears what:
 - a regisseur designated: every participant gets a mail;
 - a postponement's review date passed, a follow-up overdue: the one professional;
 - webhooks go to the subscriptions of each organisation with a professional involved, and
-  tell it only ids: which match or signal, and which of *its own* professionals.
+  tell it only ids: which match or signal, and which of *its own* professionals;
+- a transaction with `tx.mail` False (a migration's bulk import) stages no e-mails at all,
+  only the webhooks.
 """
 
 from __future__ import annotations
@@ -80,9 +82,12 @@ def stage_notifications(tx: Transaction) -> None:
     }
     for event in events:
         _notices_of(event, notices, owners, participants)
+    # `tx.mail` False (a migration's import): the matches are formed, nobody is mailed;
+    # webhooks still go, so a source system hears of them as of any other change.
     outgoing = [
         Outgoing(EMAIL, kind.value, _json(payload), professional_id=professional_id)
         for kind, professional_id, payload in notices.mails
+        if tx.mail
     ]
     outgoing += _webhook_calls(tx, notices.hooks, tx.now)
     tx.outbox.queue(outgoing, tx.now)

@@ -66,6 +66,9 @@ class Transaction:
     # Signal owners looked up (or noted by the use case) in this transaction: counting
     # statistics and staging notifications both need them, and ask once.
     owners: dict[uuid.UUID, SignalOwner] = field(default_factory=dict)
+    # False: stage no e-mails for this transaction (webhooks still go). A migration's import
+    # forms matches that are old news to their participants (`services.bulk`).
+    mail: bool = True
 
     # --- repositories, one per aggregate ------------------------------------------------------
 
