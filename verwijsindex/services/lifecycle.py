@@ -32,6 +32,7 @@ from verwijsindex.matching import refresh_matches_around
 from verwijsindex.models import SignalRow
 from verwijsindex.repository import LifecycleRepository
 from verwijsindex.services.archiving import archive
+from verwijsindex.services.change_feed import purge_feed
 from verwijsindex.services.core import Core
 from verwijsindex.services.reminders import send_reminders
 from verwijsindex.services.statistics import compact_statistics
@@ -56,6 +57,7 @@ class MaintenanceReport:
     follow_up_reminders: int = 0  # participants reminded to follow up a match
     review_reminders: int = 0  # authors reminded of a passed postponement review date
     notifications_purged: int = 0  # delivered or failed notifications past their 30 days
+    feed_events_purged: int = 0  # change-feed events past their 30 days
     statistics_rows_compacted: int = 0  # past months' counting rows folded into one per cell
 
     @property
@@ -126,6 +128,7 @@ def run_maintenance(
         report.notifications_purged = tx.outbox.purge_finished_notifications(
             now - NOTIFICATIONS_KEPT
         )
+        report.feed_events_purged = purge_feed(tx, now)
         tx.commit()
     report.statistics_rows_compacted = compact_statistics(core)
     reminders = send_reminders(core, batch_size=batch_size)
