@@ -93,6 +93,7 @@ def maintenance(as_json: bool) -> None:
         click.echo(f"reminded {report.follow_up_reminders} participants to follow up a match")
         click.echo(f"reminded {report.review_reminders} authors of a passed review date")
         click.echo(f"purged {report.notifications_purged} finished notifications")
+        click.echo(f"purged {report.feed_events_purged} change-feed events")
         click.echo(f"folded {report.statistics_rows_compacted} statistics rows of past months")
         if check is not None:
             verified = check.verification
@@ -113,6 +114,7 @@ def maintenance(as_json: bool) -> None:
             "followUpReminders": report.follow_up_reminders,
             "reviewReminders": report.review_reminders,
             "notificationsPurged": report.notifications_purged,
+            "feedEventsPurged": report.feed_events_purged,
             "statisticsRowsCompacted": report.statistics_rows_compacted,
         },
         plain,
