@@ -1,4 +1,5 @@
-"""`verwijsindex worker`: delivers the outbox (e-mail and webhooks) until stopped."""
+"""`verwijsindex worker`: delivers the outbox (e-mail and webhooks) and applies the queued
+sync runs until stopped."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from verwijsindex.cli.base import command_core, emit, main
 @click.option("--json", "as_json", is_flag=True, help="With --once: print one JSON object.")
 def worker(once: bool, poll_interval: float, as_json: bool) -> None:
     """Deliver queued notifications, retrying failures with backoff for at least 24 hours;
-    run the audit-chain verifications privacy officers queue, and anchor a checkpoint hourly.
+    apply the sync runs source systems queue (PUT /sync/signals); run the audit-chain
+    verifications privacy officers queue, and anchor a checkpoint hourly.
 
     Run one or more (they share the work safely) beside `serve`. Mails need
     VERWIJSINDEX_SMTP_URL; without it they wait in the outbox and only webhooks go out.
@@ -36,6 +38,8 @@ def worker(once: bool, poll_interval: float, as_json: bool) -> None:
     with command_core() as core:
         delivering = Worker.from_settings(core)
         if once:
+            # Runs first: the matches they form queue the notifications delivered next.
+            runs = delivering.apply_sync_runs()
             outcomes = delivering.run_until_idle()
             verifications = delivering.verify_queued()
             counts: dict[str, int] = {}
@@ -43,9 +47,14 @@ def worker(once: bool, poll_interval: float, as_json: bool) -> None:
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
             emit(
                 as_json,
-                {"attempted": len(outcomes), **counts, "verificationsRun": verifications},
+                {
+                    "attempted": len(outcomes),
+                    **counts,
+                    "verificationsRun": verifications,
+                    "syncRunsApplied": runs,
+                },
                 lambda: click.echo(
-                    f"attempted {len(outcomes)} deliveries: "
+                    f"applied {runs} sync runs; attempted {len(outcomes)} deliveries: "
                     + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none due")
                     + f"; ran {verifications} audit-chain verifications"
                 ),

@@ -13,7 +13,9 @@ attempted leaves an audit record naming the professional.
 
 Beside the deliveries, a second thread runs the audit-chain verifications privacy officers
 queue (so a long walk never delays a mail) and anchors a checkpoint of the chain every
-`CHECKPOINT_EVERY` (see `services.audit_chain`).
+`CHECKPOINT_EVERY` (see `services.audit_chain`), and a third applies the sync runs source
+systems queue with `PUT /sync/signals` (`services.sync_runs`: a run of 10,000 items takes
+a while, and must not hold up the mails its own matches cause).
 """
 
 from __future__ import annotations
@@ -126,6 +128,25 @@ class Worker:
         finally:
             request_context.reset(token)
 
+    def apply_sync_runs(self) -> int:
+        """Apply every sync run that is due now; how many were finished or given up."""
+        from verwijsindex.services.sync_runs import apply_due_runs
+
+        return sum(1 for o in apply_due_runs(self.core) if o.status in ("done", "failed"))
+
+    def apply_sync_runs_forever(self, stop: threading.Event, poll_seconds: float) -> None:
+        """The third thread: sync runs, one after another, as they become due."""
+        from verwijsindex.services.sync_runs import apply_next_run
+
+        while not stop.is_set():
+            try:
+                worked = apply_next_run(self.core) is not None
+            except Exception:
+                log.exception("worker: sync round failed; trying again later")
+                worked = False
+            if not worked:
+                stop.wait(poll_seconds)
+
     def guard_chain_forever(self, stop: threading.Event, poll_seconds: float) -> None:
         """The second thread: queued verifications, and a checkpoint when one is due."""
         from verwijsindex.services.audit_chain import make_checkpoint
@@ -147,6 +168,10 @@ class Worker:
             target=self.guard_chain_forever, args=(stop, poll_seconds), daemon=True
         )
         guard.start()
+        syncing = threading.Thread(
+            target=self.apply_sync_runs_forever, args=(stop, poll_seconds), daemon=True
+        )
+        syncing.start()
         pause = poll_seconds
         while not stop.is_set():
             try:
