@@ -44,10 +44,12 @@ POST_WITHOUT_MATCH = {"postgresql": 7, "sqlite": 9}
 # POST /signals by a second professional on that child, forming a client match: the above,
 # and after the signal's inserts: the matches of the surrounding signals (FOR UPDATE);
 # INSERT matches; INSERT match_signals; INSERT statistics_counts (signal and match counts in
-# one); the webhook subscriptions of the organisations involved; INSERT outbox (the mails).
+# one); the webhook subscriptions of the organisations involved; INSERT outbox (the mails);
+# INSERT feed_events (issue 12: the match.created of each organisation involved, for its
+# change feed, in one multi-row statement; a POST without a match writes none).
 # (Before issue 11.2: 14 [15], with the parents apart and a lookup of the owners of the
-# match's other signals, which now come with the surroundings.)
-POST_WITH_MATCH = {"postgresql": 12, "sqlite": 14}
+# match's other signals, which now come with the surroundings. Before issue 12: 12 [14].)
+POST_WITH_MATCH = {"postgresql": 13, "sqlite": 15}
 # GET /matches/{id}: standing; the match with its members, their professionals and
 # organisations and follow-ups (one join); audit: 2 [SQLite: 4].
 # (Before issue 11.2: 6 [8], with the participants and the follow-ups read apart.)

@@ -15,6 +15,7 @@ from verwijsindex.domain import CloseReason, Sector, SignalStatus
 from verwijsindex.events import SignalArchived
 from verwijsindex.services import Core
 from verwijsindex.services.archiving import archive
+from verwijsindex.services.change_feed import record_announcements
 from verwijsindex.services.pipeline import (
     BEFORE_COMMIT,
     append_audit,
@@ -30,6 +31,7 @@ def test_the_steps_before_commit_run_in_this_registered_order(core: Core) -> Non
         forget_follow_ups_of_leavers,
         count_statistics,
         stage_outbox,
+        record_announcements,
         append_audit,
     ) == BEFORE_COMMIT
     assert core.before_commit == BEFORE_COMMIT

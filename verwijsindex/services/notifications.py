@@ -11,8 +11,11 @@ Who hears what:
   dissolving mails nobody (contract: new or grown);
 - a regisseur designated: every participant gets a mail;
 - a postponement's review date passed, a follow-up overdue: the one professional;
-- webhooks go to the subscriptions of each organisation with a professional involved, and
-  tell it only ids: which match or signal, and which of *its own* professionals;
+- each organisation with a professional involved hears of the event once, as an
+  `Announcement` telling it only ids: which match or signal, and which of *its own*
+  professionals. Its webhook subscriptions are sent exactly that, and `stage_notifications`
+  returns the announcements for its change feed (`services.change_feed`), so the feed and
+  the webhooks can never disagree about who hears what;
 - a transaction with `tx.mail` False (a migration's bulk import) stages no e-mails at all,
   only the webhooks.
 """
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from verwijsindex.events import (
+    Announcement,
     Event,
     FollowUpOverdue,
     MatchChanged,
@@ -64,10 +68,12 @@ class _Notices:
         self.hooks.append(_Hook(event_type, frozenset(involved), data))
 
 
-def stage_notifications(tx: Transaction) -> None:
+def stage_notifications(tx: Transaction) -> list[Announcement]:
+    """Queue the mails and webhook calls of the transaction's events; returns the events as
+    each organisation involved hears of them, subscribed to webhooks or not."""
     events: list[Event] = [*tx.matches.changes(), *tx.events]
     if not events:
-        return
+        return []
     notices = _Notices()
     known = tx.signal_owners(
         s for e in events if isinstance(e, MatchChanged) for s in e.before | e.after
@@ -89,8 +95,10 @@ def stage_notifications(tx: Transaction) -> None:
         for kind, professional_id, payload in notices.mails
         if tx.mail
     ]
-    outgoing += _webhook_calls(tx, notices.hooks, tx.now)
+    announcements = _announcements(tx, notices.hooks)
+    outgoing += _webhook_calls(tx, announcements, tx.now)
     tx.outbox.queue(outgoing, tx.now)
+    return announcements
 
 
 def _notices_of(
@@ -135,7 +143,8 @@ def _notices_of(
             notices.mail(MailKind.INFORMATIEPLICHT_REVIEW, {professional_id}, signalId=signal_id)
 
 
-def _webhook_calls(tx: Transaction, hooks: list[_Hook], now: datetime) -> list[Outgoing]:
+def _announcements(tx: Transaction, hooks: list[_Hook]) -> list[Announcement]:
+    """Each hook once per organisation with a professional involved, naming only its own."""
     if not hooks:
         return []
     # The owners of the match's signals are known already; look up only the others.
@@ -145,33 +154,44 @@ def _webhook_calls(tx: Transaction, hooks: list[_Hook], now: datetime) -> list[O
             p for h in hooks for p in h.involved if p not in organisation_of
         )
     )
-    subscribers = defaultdict(list)
-    for subscriber in tx.webhooks.subscribers(set(organisation_of.values())):
-        subscribers[subscriber.organisation_id].append(subscriber)
-    calls = []
+    announcements = []
     for hook in hooks:
         by_organisation: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
         for professional_id in hook.involved:
             if professional_id in organisation_of:
                 by_organisation[organisation_of[professional_id]].append(professional_id)
-        for organisation_id, professionals in by_organisation.items():
-            for subscriber in subscribers[organisation_id]:
-                if hook.event_type not in subscriber.events:
-                    continue
-                body = {
-                    "type": hook.event_type,
-                    "timestamp": _rfc3339(now),
-                    "data": {**hook.data, "professionalIds": sorted(professionals)},
-                }
-                calls.append(
-                    Outgoing(
-                        WEBHOOK,
-                        hook.event_type,
-                        _json(body),
-                        subscription_id=subscriber.subscription_id,
-                    )
-                )
-    return calls
+        announcements += [
+            Announcement(
+                organisation_id,
+                hook.event_type,
+                {**hook.data, "professionalIds": sorted(professionals)},
+            )
+            for organisation_id, professionals in by_organisation.items()
+        ]
+    return announcements
+
+
+def _webhook_calls(
+    tx: Transaction, announcements: list[Announcement], now: datetime
+) -> list[Outgoing]:
+    if not announcements:
+        return []
+    subscribers = defaultdict(list)
+    for subscriber in tx.webhooks.subscribers({a.organisation_id for a in announcements}):
+        subscribers[subscriber.organisation_id].append(subscriber)
+    return [
+        Outgoing(
+            WEBHOOK,
+            announcement.type,
+            _json(
+                {"type": announcement.type, "timestamp": _rfc3339(now), "data": announcement.data}
+            ),
+            subscription_id=subscriber.subscription_id,
+        )
+        for announcement in announcements
+        for subscriber in subscribers[announcement.organisation_id]
+        if announcement.type in subscriber.events
+    ]
 
 
 def _rfc3339(moment: datetime) -> str:

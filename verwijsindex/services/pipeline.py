@@ -9,12 +9,16 @@ The order matters:
    follow-up (and gets no reminder for it);
 2. `count_statistics`: counters for new signals and new matches;
 3. `stage_outbox`: mails and webhook calls for the events, as outbox rows (delivered by the
-   worker after commit, never on the request's path);
-4. `append_audit`: the audit records last, so the chain covers everything above.
+   worker after commit, never on the request's path); it leaves the events as each
+   organisation hears of them in `tx.announcements`;
+4. `record_announcements`: those same announcements as rows of each organisation's change
+   feed (`GET /events`, for systems that poll instead of receiving webhooks), one INSERT;
+5. `append_audit`: the audit records last, so the chain covers everything above.
 """
 
 from __future__ import annotations
 
+from verwijsindex.services.change_feed import record_announcements
 from verwijsindex.services.notifications import stage_notifications
 from verwijsindex.services.statistics import count_statistics
 from verwijsindex.services.unit_of_work import PreCommitStep, Transaction
@@ -28,9 +32,9 @@ def forget_follow_ups_of_leavers(tx: Transaction) -> None:
 
 
 def stage_outbox(tx: Transaction) -> None:
-    """Events become outbox rows; they are cleared once staged, as audit entries are once
-    appended."""
-    stage_notifications(tx)
+    """Events become outbox rows and announcements; they are cleared once staged, as audit
+    entries are once appended."""
+    tx.announcements.extend(stage_notifications(tx))
     tx.events.clear()
 
 
@@ -44,5 +48,6 @@ BEFORE_COMMIT: tuple[PreCommitStep, ...] = (
     forget_follow_ups_of_leavers,
     count_statistics,
     stage_outbox,
+    record_announcements,
     append_audit,
 )
