@@ -62,6 +62,7 @@ def test_maintenance_json_counts_what_it_did_and_a_second_run_finds_nothing(
         "reviewReminders": 0,
         "notificationsPurged": 0,
         "feedEventsPurged": 0,
+        "syncRunsPurged": 0,
         "statisticsRowsCompacted": 0,  # one signal counted: one row, nothing to fold
     }
     assert second == dict.fromkeys(first, 0)

@@ -94,6 +94,7 @@ def maintenance(as_json: bool) -> None:
         click.echo(f"reminded {report.review_reminders} authors of a passed review date")
         click.echo(f"purged {report.notifications_purged} finished notifications")
         click.echo(f"purged {report.feed_events_purged} change-feed events")
+        click.echo(f"purged {report.sync_runs_purged} finished sync runs")
         click.echo(f"folded {report.statistics_rows_compacted} statistics rows of past months")
         if check is not None:
             verified = check.verification
@@ -115,6 +116,7 @@ def maintenance(as_json: bool) -> None:
             "reviewReminders": report.review_reminders,
             "notificationsPurged": report.notifications_purged,
             "feedEventsPurged": report.feed_events_purged,
+            "syncRunsPurged": report.sync_runs_purged,
             "statisticsRowsCompacted": report.statistics_rows_compacted,
         },
         plain,

@@ -36,6 +36,7 @@ from verwijsindex.services.change_feed import purge_feed
 from verwijsindex.services.core import Core
 from verwijsindex.services.reminders import send_reminders
 from verwijsindex.services.statistics import compact_statistics
+from verwijsindex.services.sync_runs import purge_runs
 from verwijsindex.services.unit_of_work import Transaction
 
 BATCH_SIZE = 500
@@ -58,6 +59,7 @@ class MaintenanceReport:
     review_reminders: int = 0  # authors reminded of a passed postponement review date
     notifications_purged: int = 0  # delivered or failed notifications past their 30 days
     feed_events_purged: int = 0  # change-feed events past their 30 days
+    sync_runs_purged: int = 0  # finished sync runs (and their items) past their 30 days
     statistics_rows_compacted: int = 0  # past months' counting rows folded into one per cell
 
     @property
@@ -129,6 +131,7 @@ def run_maintenance(
             now - NOTIFICATIONS_KEPT
         )
         report.feed_events_purged = purge_feed(tx, now)
+        report.sync_runs_purged = purge_runs(tx, now)
         tx.commit()
     report.statistics_rows_compacted = compact_statistics(core)
     reminders = send_reminders(core, batch_size=batch_size)

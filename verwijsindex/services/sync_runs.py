@@ -55,6 +55,9 @@ FIRST_RETRY = timedelta(seconds=30)
 # Claims that never came back (the worker was killed: a deploy, the OOM killer) count too,
 # but more are allowed: a restart is not the run's fault, a run that kills every worker is.
 MAX_CLAIMS = 10
+# A finished run (its report, its items' pseudonyms and sealed references) is kept this long
+# for its client to read, then purged by `verwijsindex maintenance`.
+RUNS_KEPT = timedelta(days=30)
 
 
 class LeaseLost(Exception):
@@ -118,6 +121,11 @@ def apply_due_runs(core: Core, limit: int | None = None) -> list[RunOutcome]:
             break
         outcomes.append(outcome)
     return outcomes
+
+
+def purge_runs(tx: Transaction, now: datetime) -> int:
+    """Maintenance: delete runs finished more than `RUNS_KEPT` ago, with their items."""
+    return tx.sync_runs.purge_finished(now - RUNS_KEPT)
 
 
 def _claim(core: Core) -> ClaimedRun | None:
