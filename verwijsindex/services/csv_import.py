@@ -96,7 +96,7 @@ def import_rows(
     raises `EmptySync`: a broken export must not close everything.
     """
     feed, who = Feed(organisation_id), Who(None)
-    team = roster(core, organisation_id)
+    team = _Professionals(roster(core, organisation_id))
     outcome = ImportOutcome()
     report = outcome.report
     present: set[tuple[uuid.UUID, str]] = set()
@@ -141,8 +141,28 @@ def import_rows(
     return outcome
 
 
+class _Professionals:
+    """The roster, remembering what each spelling in the file resolved to: a school's file
+    names a few dozen professionals on a hundred thousand rows, and an e-mail address costs
+    a keyed digest to look up."""
+
+    LIMIT = 10_000  # distinct spellings remembered; a garbage column must not grow it unbounded
+
+    def __init__(self, team: Roster) -> None:
+        self._team = team
+        self._found: dict[str, uuid.UUID | None] = {}
+
+    def find(self, id_or_email: str) -> uuid.UUID | None:
+        if id_or_email in self._found:
+            return self._found[id_or_email]
+        found = self._team.find(id_or_email)
+        if len(self._found) < self.LIMIT:
+            self._found[id_or_email] = found
+        return found
+
+
 def _desired(
-    core: Core, team: Roster, feed: Feed, row: CsvRow, migration: bool
+    core: Core, team: _Professionals, feed: Feed, row: CsvRow, migration: bool
 ) -> tuple[DesiredSignal | None, list[Problem], tuple[uuid.UUID, str] | None]:
     """(the item, or None with the row's problems; the row's (professional, child) pair
     when both can be told, valid row or not)."""
