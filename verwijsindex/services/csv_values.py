@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from verwijsindex.domain import (
+    BSN_IN_JUSTIFICATION,
     JUSTIFICATION_MAX_LENGTH,
     Informatieplicht,
     Postponement,
     PostponementReason,
     Problem,
+    mentions_bsn,
 )
 
 REQUIRED = ("professional", "bsn", "birthDate")
@@ -103,6 +105,8 @@ def _postponement(
         problems.append(
             Problem("justification", "A justification is required with a postponement.")
         )
+    elif mentions_bsn(justification):
+        problems.append(Problem("justification", BSN_IN_JUSTIFICATION))
     elif len(justification) > JUSTIFICATION_MAX_LENGTH:
         problems.append(Problem("justification", f"At most {JUSTIFICATION_MAX_LENGTH} characters."))
     review_on = parse_date(raw_review)
