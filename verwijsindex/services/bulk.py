@@ -382,6 +382,8 @@ def close_absent(
     transaction; `progress` is called with the number closed after each batch. `dry_run`
     counts without closing.
     """
+    if not isinstance(present, set | frozenset):
+        present = frozenset(present)  # looked up once per active signal of the feed
     closed, after = 0, None
     while True:
         batch, after = _close_absent_batch(core, who, feed, present, dry_run=dry_run, after=after)
@@ -410,10 +412,11 @@ def _close_absent_batch(
             absent, next_after = bulk_apply.absent_signals(
                 tx, feed, present, after=after, limit=BATCH_SIZE
             )
-            if not dry_run and absent:
-                bulk_apply.close_signals(tx, feed, absent)
-                tx.commit()
-        return len(absent), next_after
+            if dry_run or not absent:
+                return len(absent), next_after
+            closed = bulk_apply.close_signals(tx, feed, absent)
+            tx.commit()
+        return closed, next_after
 
     return with_retries(attempt)
 

@@ -1,5 +1,20 @@
-"""The work inside one bulk transaction: `services.bulk` opens the transactions, this module
-fills them. See `services.bulk` for what a feed may do to which signals, and why.
+"""The work inside one bulk transaction: `services.bulk` opens the transactions and retries
+them, this module fills them. See `services.bulk` for what a feed may do to which signals,
+and why.
+
+A batch, in order:
+1. items repeating an earlier one of the batch, and items whose professional is not an
+   active professional of the feed's organisation, are skipped;
+2. every child and parent of the batch (and of a sync's signals whose reference moved) is
+   locked in one sorted statement, the same per-person locks `services.registration` takes,
+   so an ordinary `POST /signals` on one of these children waits for the batch or the
+   batch for it, and exactly one of them forms the match;
+3. under the locks: the items' existing signals are read in one statement; signals whose
+   source reference now names another professional or child are closed;
+4. own signals with another informatieplicht are updated (as `PATCH /signals/{id}`);
+5. the new signals' families are walked for the whole batch (locking every further person
+   reached, as `matching.family_of` does for one), the new signals inserted in one
+   statement, and the stored matches reconciled once for every family a new signal joined.
 """
 
 from __future__ import annotations
@@ -7,12 +22,38 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from verwijsindex import domain
+from verwijsindex.audit import AuditEntry
+from verwijsindex.domain import CloseReason, Informatieplicht, MatchRef, MatchType, Problem
+from verwijsindex.events import SignalArchived, SignalRegistered
+from verwijsindex.matching import (
+    MatchState,
+    SignalFacts,
+    client_match_qualifies,
+    family_components,
+    family_match_qualifies,
+    plan_matches,
+    refresh_matches_around,
+)
+from verwijsindex.models import SignalRow
+from verwijsindex.repository import SignalOwner
+from verwijsindex.repository.bulk import BulkRepository, FeedSignal
+from verwijsindex.services.registration import set_postponement
 from verwijsindex.services.unit_of_work import Transaction
 
 if TYPE_CHECKING:
     from verwijsindex.services.bulk import BulkReport, DesiredSignal, Feed
+
+ACTIVE = domain.SignalStatus.ACTIVE.value
+# Rows read per statement when looking for a feed's absent signals.
+FEED_PAGE = 2000
+
+
+def _repository(tx: Transaction) -> BulkRepository:
+    return BulkRepository(tx.uow.session, tx.keys)
 
 
 def active_professionals(
@@ -20,7 +61,10 @@ def active_professionals(
 ) -> dict[uuid.UUID, str | None]:
     """The organisation's active professionals with role `professional`, each with the
     keyed lookup of their e-mail address."""
-    raise NotImplementedError
+    return _repository(tx).professionals_of(organisation_id)
+
+
+# --- applying a batch --------------------------------------------------------------------------
 
 
 def apply_items(
@@ -31,13 +75,284 @@ def apply_items(
     *,
     migration: bool,
 ) -> None:
-    raise NotImplementedError
+    """Apply one batch in the caller's transaction, counting every outcome in `report`."""
+    repository = _repository(tx)
+    tx.mail = not migration
+    candidates = _first_of_each(feed, items, report)
+    valid, sector = repository.registering(
+        feed.organisation_id, {i.professional_id for i in candidates}
+    )
+    for item in [i for i in candidates if i.professional_id not in valid]:
+        report.skip(
+            item.position,
+            [Problem(feed.professional_field, "Not an active professional of this organisation.")],
+        )
+    candidates = [i for i in candidates if i.professional_id in valid]
+    if not candidates:
+        return
+    referenced: dict[str, FeedSignal] = {}
+    if feed.client_id is not None:
+        refs = {i.external_ref for i in candidates if i.external_ref}
+        referenced = {s.external_ref: s for s in repository.by_external_ref(feed.client_id, refs)}
+    tx.matches.lock_persons(
+        {p for i in candidates for p in (i.child, *i.parents)}
+        | {p for s in referenced.values() for p in (s.child, *s.parents)}
+    )
+    rows = repository.active_rows(
+        {i.child for i in candidates},
+        {i.professional_id for i in candidates},
+        {s.id for s in referenced.values()},
+    )
+    by_id = {r.id: r for r in rows}
+    moved = [
+        by_id[s.id]
+        for i in candidates
+        if i.external_ref
+        and (s := referenced.get(i.external_ref)) is not None
+        and s.id in by_id
+        and (s.professional_id, s.child) != (i.professional_id, i.child)
+    ]
+    if moved:
+        report.closed += _close(
+            tx, repository, moved, {s.id: s.parents for s in referenced.values()}
+        )
+    by_pair = {(r.professional_id, r.child_pseudonym): r for r in rows if r.status == ACTIVE}
+    new: list[DesiredSignal] = []
+    for item in candidates:
+        existing = by_pair.get((item.professional_id, item.child))
+        if existing is None:
+            new.append(item)
+        elif not _kept_by(existing, feed, item) or _same_duty(
+            repository, existing, item.informatieplicht
+        ):
+            report.unchanged += 1  # someone else's signal (by hand, another feed): not adopted
+        else:
+            _update(tx, existing, item.informatieplicht)
+            report.updated += 1
+    if new:
+        _create(tx, feed, new, sector or "", migration=migration)
+        report.created += len(new)
 
 
-@contextmanager
-def undone(tx: Transaction) -> Iterator[None]:
-    raise NotImplementedError
-    yield
+def _first_of_each(
+    feed: Feed, items: Sequence[DesiredSignal], report: BulkReport
+) -> list[DesiredSignal]:
+    """The items that do not repeat an earlier one (same professional and child, or same
+    source reference); the repeats are skipped. Also skips a sync item without a reference,
+    and an original registration date outside a migration (the callers check both first)."""
+    word = "line" if feed.client_id is None else "item"
+    by_pair: dict[tuple[uuid.UUID, str], int] = {}
+    by_ref: dict[str, int] = {}
+    kept = []
+    for item in items:
+        problems = []
+        earlier = by_pair.get((item.professional_id, item.child))
+        if earlier is not None:
+            problems.append(Problem("bsn", f"The same professional and child as {word} {earlier}."))
+        if item.external_ref is not None and item.external_ref in by_ref:
+            problems.append(
+                Problem("externalRef", f"The same reference as {word} {by_ref[item.external_ref]}.")
+            )
+        if feed.client_id is not None and item.external_ref is None:
+            problems.append(Problem("externalRef", "A sync item needs its source's reference."))
+        if problems:
+            report.skip(item.position, problems)
+            continue
+        by_pair[item.professional_id, item.child] = item.position
+        if item.external_ref is not None:
+            by_ref[item.external_ref] = item.position
+        kept.append(item)
+    return kept
+
+
+def _kept_by(row: SignalRow, feed: Feed, item: DesiredSignal) -> bool:
+    """Whether this feed keeps `row` as the signal of `item` (and so may change it)."""
+    if feed.client_id is None:
+        return row.feed == feed.kind
+    return (
+        row.feed == feed.kind
+        and row.feed_client_id == feed.client_id
+        and row.external_ref == item.external_ref
+    )
+
+
+def _same_duty(repository: BulkRepository, row: SignalRow, duty: Informatieplicht) -> bool:
+    if (row.child_informed, row.parents_informed) != (duty.child_informed, duty.parents_informed):
+        return False
+    postponement = duty.postponement
+    if postponement is None or row.postponement_reason is None:
+        return postponement is None and row.postponement_reason is None
+    return (
+        row.postponement_reason == postponement.reason.value
+        and row.review_on == postponement.review_on
+        and repository.justification(row) == postponement.justification
+    )
+
+
+def _update(tx: Transaction, row: SignalRow, duty: Informatieplicht) -> None:
+    """The informatieplicht of a feed's own signal, as `PATCH /signals/{id}` changes it: the
+    whole duty as the source states it now (validated like the PATCH by `desired_signal`),
+    the justification sealed again, audited as `signal:update`."""
+    row.child_informed = duty.child_informed
+    row.parents_informed = duty.parents_informed
+    set_postponement(tx, row, duty.postponement)
+    tx.record(
+        AuditEntry(
+            "signal:update",
+            "signal",
+            row.id,
+            row.child_pseudonym,
+            on_behalf_of=row.professional_id,
+        )
+    )
+
+
+def _create(
+    tx: Transaction, feed: Feed, items: Sequence[DesiredSignal], sector: str, *, migration: bool
+) -> None:
+    family = _walk_families(tx, {i.child for i in items}, {p for i in items for p in i.parents})
+    rows = [_new_row(tx, feed, item, migration=migration) for item in items]
+    _repository(tx).add_signals(
+        rows, {r.id: sorted(i.parents) for r, i in zip(rows, items, strict=True)}
+    )
+    joined = []
+    for row, item in zip(rows, items, strict=True):
+        tx.emit(SignalRegistered(row.id, item.professional_id))
+        tx.owners[row.id] = SignalOwner(item.professional_id, feed.organisation_id, sector)
+        joined.append(
+            SignalFacts(row.id, item.professional_id, item.child, item.parents, row.created_at)
+        )
+    matches = _reconcile(tx, family, joined)
+    tx.owners.update(tx.matches.owners_seen())
+    for row, item in zip(rows, items, strict=True):
+        tx.record(
+            AuditEntry(
+                "signal:create",
+                "signal",
+                row.id,
+                item.child,
+                [m.id for m in matches.get(row.id, [])],
+                on_behalf_of=item.professional_id,
+            )
+        )
+
+
+def _new_row(tx: Transaction, feed: Feed, item: DesiredSignal, *, migration: bool) -> SignalRow:
+    """The signal as `services.registration` makes it; with a migration's original date,
+    registered at the start of that day, so its active and archive periods run from then."""
+    created_at: datetime = tx.now
+    if migration and item.registered_on is not None:
+        created_at = min(domain.start_of_local_day(item.registered_on), tx.now)
+    turns_23_at = domain.start_of_local_day(domain.turns_23_on(item.birth_date))
+    first_day_archived = domain.active_until(created_at, turns_23_at)
+    duty = item.informatieplicht
+    row = SignalRow(
+        id=uuid.uuid4(),
+        professional_id=item.professional_id,
+        child_pseudonym=item.child,
+        status=ACTIVE,
+        created_at=created_at,
+        active_until=first_day_archived,
+        archived_at=None,
+        archived_until=domain.archived_until(first_day_archived, turns_23_at),
+        child_birth_date=item.birth_date,
+        child_informed=duty.child_informed,
+        parents_informed=duty.parents_informed,
+        review_reminded_for=None,
+        close_reason=None,
+        feed=feed.kind,
+        feed_client_id=feed.client_id,
+        external_ref=item.external_ref,
+    )
+    set_postponement(tx, row, duty.postponement)
+    return row
+
+
+def _walk_families(tx: Transaction, children: set[str], parents: set[str]) -> list[SignalFacts]:
+    """Every active signal connected to these persons, locking each further person reached
+    and reading again until a round reaches nobody new (`matching.family_of`, for a whole
+    batch at once): the last read ran under every lock."""
+    while True:
+        active = tx.matches.surroundings(children, parents).active
+        new_children = {s.child for s in active} - children
+        new_parents = {p for s in active for p in s.parents} - parents
+        if not new_children and not new_parents:
+            return active
+        tx.matches.lock_persons(new_children | new_parents)
+        children |= new_children
+        parents |= new_parents
+
+
+def _reconcile(
+    tx: Transaction, family: list[SignalFacts], joined: list[SignalFacts]
+) -> dict[uuid.UUID, list[MatchRef]]:
+    """Bring the stored matches up to date for every family a new signal joined, as
+    `matching.refresh_matches_around` does for one signal; returns the matches each new
+    signal is in. A new signal alone in its family costs no statement."""
+    new_ids = {s.id for s in joined}
+    touched = [
+        group
+        for group in family_components([*family, *joined])
+        if len(group) > 1 and any(s.id in new_ids for s in group)
+    ]
+    if not touched:
+        return {}
+    existing = tx.matches.matches_of_signals({s.id for g in touched for s in g})
+    after: list[MatchState] = []
+    for child in sorted({s.child for s in joined}):
+        on_child = [s for g in touched for s in g if s.child == child]
+        if len(on_child) < 2:
+            continue
+        ids = {s.id for s in on_child}
+        clients = [m for m in existing if m.type is MatchType.CLIENT and m.signal_ids & ids]
+        plan = plan_matches([on_child], clients, client_match_qualifies)
+        after += tx.matches.apply_plan(plan, MatchType.CLIENT, child)
+    families = [m for m in existing if m.type is MatchType.FAMILY]
+    plan = plan_matches(touched, families, family_match_qualifies)
+    after += tx.matches.apply_plan(plan, MatchType.FAMILY, None)
+    return {
+        signal_id: [MatchRef(m.id, m.type) for m in after if signal_id in m.signal_ids]
+        for signal_id in new_ids
+    }
+
+
+# --- closing --------------------------------------------------------------------------------
+
+
+def _close(
+    tx: Transaction,
+    repository: BulkRepository,
+    rows: Sequence[SignalRow],
+    parents: dict[uuid.UUID, frozenset[str]],
+) -> int:
+    """Archive these active signals at once, reason `risk_gone`, exactly as
+    `services.archiving.archive` does for `DELETE /signals/{id}`, but with one UPDATE for
+    all; only the signals that were in a match have their matches reconciled (one not in a
+    match cannot change any: a match needs two signals, and fewer cannot form one)."""
+    at = tx.now
+    for row in rows:
+        turns_23_at = domain.start_of_local_day(domain.turns_23_on(row.child_birth_date))
+        row.status = domain.SignalStatus.ARCHIVED.value
+        row.archived_at = at
+        row.active_until = min(row.active_until, at)
+        row.archived_until = domain.archived_until(at, turns_23_at)
+        row.close_reason = CloseReason.RISK_GONE.value
+    tx.uow.session.flush()
+    matched = repository.in_a_match(r.id for r in rows)
+    for row in rows:
+        tx.emit(SignalArchived(row.id, row.professional_id))
+        if row.id in matched:
+            refresh_matches_around(tx.matches, row.id, row.child_pseudonym, parents[row.id])
+        tx.record(
+            AuditEntry(
+                "signal:close",
+                "signal",
+                row.id,
+                row.child_pseudonym,
+                on_behalf_of=row.professional_id,
+            )
+        )
+    return len(rows)
 
 
 def absent_signals(
@@ -48,8 +363,56 @@ def absent_signals(
     after: uuid.UUID | None,
     limit: int,
 ) -> tuple[list[uuid.UUID], uuid.UUID | None]:
-    raise NotImplementedError
+    """Up to `limit` active signals of this feed, in id order after `after`, that `present`
+    does not name; and the id to go on after (None: none left)."""
+    repository = _repository(tx)
+    absent: list[uuid.UUID] = []
+    cursor = after
+    while True:
+        page = repository.feed_page(
+            feed.kind, feed.client_id, feed.organisation_id, cursor, FEED_PAGE
+        )
+        for signal_id, professional_id, child, ref in page:
+            cursor = signal_id
+            key = ref if feed.client_id is not None else (professional_id, child)
+            if key not in present:
+                absent.append(signal_id)
+                if len(absent) == limit:
+                    return absent, cursor
+        if len(page) < FEED_PAGE:
+            return absent, None
 
 
-def close_signals(tx: Transaction, feed: Feed, signal_ids: Sequence[uuid.UUID]) -> None:
-    raise NotImplementedError
+def close_signals(tx: Transaction, feed: Feed, signal_ids: Sequence[uuid.UUID]) -> int:
+    """Close these signals of the feed (those still active), with their persons locked first
+    as `DELETE /signals/{id}` does; returns how many were closed."""
+    repository = _repository(tx)
+    parents = repository.parents_of(signal_ids)
+    children = repository.children_of(signal_ids)
+    tx.matches.lock_persons({*children.values(), *(p for ps in parents.values() for p in ps)})
+    rows = [
+        r
+        for r in repository.rows_for_update(signal_ids)
+        if r.feed == feed.kind and r.feed_client_id == feed.client_id
+    ]
+    return _close(tx, repository, rows, parents) if rows else 0
+
+
+# --- a dry run --------------------------------------------------------------------------------
+
+
+@contextmanager
+def undone(tx: Transaction) -> Iterator[None]:
+    """Whatever the block writes is rolled back to a savepoint at its end, and what it
+    recorded (audit entries, events, match changes) is forgotten, so that the transaction
+    can still commit what its caller writes afterwards."""
+    savepoint = tx.uow.session.begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
+        tx.entries.clear()
+        tx.events.clear()
+        tx.owners.clear()
+        tx.__dict__.pop("matches", None)  # a fresh match store: no changes to announce
+        tx.mail = True
