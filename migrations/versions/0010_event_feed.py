@@ -1,10 +1,9 @@
 """The change feed (`GET /api/v1/events`): each organisation's section-7 events.
 
-- `feed_events`: one row per event and organisation, ids only (the payload its webhooks
+- `feed_events`: one row per event and organisation, ids only (the `data` its webhooks
   carry), written in the transaction of the event and purged by maintenance after 30 days.
-  `seq` numbers rows as they are written; `writer_xid` is the writing transaction's id on
-  PostgreSQL (0 on SQLite, whose writers are serial), so that a reader can take only rows
-  whose writers have all finished and never sees one appear behind its cursor (see
+  `seq` numbers rows as they are written; `position`, the place readers page by, is given
+  only after commit, in order, so a late commit never lands behind a reader's cursor (see
   `verwijsindex.models.feed`).
 
 Revision ID: 0010
@@ -29,7 +28,7 @@ def upgrade() -> None:
     sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('organisation_id', sa.Uuid(), nullable=False),
-    sa.Column('writer_xid', sa.BigInteger(), nullable=False),
+    sa.Column('position', sa.BigInteger(), nullable=True),
     sa.Column('type', sa.String(length=40), nullable=False),
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('data', sa.Text(), nullable=False),
@@ -38,14 +37,16 @@ def upgrade() -> None:
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('feed_events', schema=None) as batch_op:
-        batch_op.create_index('ix_feed_events_organisation_id_writer_xid_seq', ['organisation_id', 'writer_xid', 'seq'], unique=False)
-        batch_op.create_index('ix_feed_events_writer_xid_seq', ['writer_xid', 'seq'], unique=False)
+        batch_op.create_index('ix_feed_events_organisation_id_position', ['organisation_id', 'position'], unique=False)
+        batch_op.create_index('ix_feed_events_unpositioned', ['seq'], unique=False, postgresql_where=sa.text('position IS NULL'), sqlite_where=sa.text('position IS NULL'))
         batch_op.create_index('ux_feed_events_id', ['id'], unique=True)
+        batch_op.create_index('ux_feed_events_position', ['position'], unique=True)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('feed_events', schema=None) as batch_op:
+        batch_op.drop_index('ux_feed_events_position')
         batch_op.drop_index('ux_feed_events_id')
-        batch_op.drop_index('ix_feed_events_writer_xid_seq')
-        batch_op.drop_index('ix_feed_events_organisation_id_writer_xid_seq')
+        batch_op.drop_index('ix_feed_events_unpositioned')
+        batch_op.drop_index('ix_feed_events_organisation_id_position')
     op.drop_table('feed_events')

@@ -1,19 +1,18 @@
 """The change feed (`tx.feed`): each organisation's section-7 events, read by polling systems.
 
-Rows are read in `(writer_xid, seq)` order and, on PostgreSQL, only up to the read horizon:
-rows whose writing transaction is older than every transaction still running, taken from
-the reading statement's own snapshot (`pg_snapshot_xmin(pg_current_snapshot())`). Every
-such writer has finished, and every writer still to commit has a larger id, so a row can
-never become visible *behind* a place a reader was already given. Ordering by `seq` alone
-would allow it: `seq` is handed out before commit, and a slow transaction can commit a
-lower number after a faster one committed a higher. The cost is a delay, never a loss: an
-event waits until the transactions that were already running when it was written have
-ended. SQLite serialises writers (`BEGIN IMMEDIATE`), so there `seq` order is commit order
-and `writer_xid` is 0.
+A row is written with the event, before commit, but enters the feed only when it is given
+a `position`, and readers page by `position` alone. `position_new_events` gives places to
+the rows that are committed and have none yet, in the order they were written, each above
+every place given before; one positioner at a time (PostgreSQL: a transaction-scoped
+advisory lock, tried and not waited for; SQLite: writers are serial anyway). A row whose
+transaction is still running is not visible to it and gets a place the next time, above
+everything a reader may already have been given: a late commit is read late, never lost.
+(Paging by `seq` instead would lose it: `seq` is handed out before commit, and a slow
+transaction can commit a lower number after a faster one committed a higher.)
 
-The purge deletes only a prefix of that order (rows older than the cutoff, below the first
-row it keeps, and final), so an event that is still kept has every later event kept too,
-and `place_of` answering None is exactly "this cursor has expired (or was never ours)".
+The purge deletes only a prefix of the positions (rows older than the cutoff, below the
+first one it keeps), so an event that is still kept has every later event kept too, and
+`place_of` answering None means "this cursor has expired (or was never this feed's)".
 """
 
 from __future__ import annotations
@@ -25,26 +24,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Text, cast, delete, func, insert, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from verwijsindex.crypto import KeyRing
 from verwijsindex.models.feed import FeedEventRow
 from verwijsindex.repository.base import RepositoryBase
 
-Place = tuple[int, int]
-"""A row's place in the feed's order: `(writer_xid, seq)`."""
-
-
-def _as_bigint(xid8: ColumnElement[Any]) -> ColumnElement[int]:
-    return cast(cast(xid8, Text), BigInteger)
-
-
-# PostgreSQL: the writing transaction's id (assigned at its first write; a subtransaction
-# reports its top-level one), and the oldest transaction still running in this snapshot.
-_WRITER_XID = _as_bigint(func.pg_current_xact_id())
-_READ_HORIZON = _as_bigint(func.pg_snapshot_xmin(func.pg_current_snapshot()))
-_IN_ORDER = (FeedEventRow.writer_xid, FeedEventRow.seq)
+# PostgreSQL advisory lock of the positioner, in the two-key space ("ve", 1), which never
+# meets the one-key locks on persons (`repository.matches.lock_persons`).
+_POSITIONER_LOCK = (0x7665, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,52 +75,76 @@ class FeedRepository(RepositoryBase):
             for e in entries
         ]
         if rows:
-            writer = _WRITER_XID if self._postgres else 0
-            self.session.execute(insert(FeedEventRow).values(writer_xid=writer), rows)
+            self.session.execute(insert(FeedEventRow), rows)
         return len(rows)
 
-    def place_of(self, organisation_id: uuid.UUID, event_id: uuid.UUID) -> Place | None:
-        """Where this organisation's event is in the feed; None when it is not kept (purged,
+    def position_new_events(self) -> int:
+        """Give the committed rows without a place theirs, after every place given; how many.
+
+        On PostgreSQL only if no other transaction is doing so right now (then 0: its rows
+        are in the feed as soon as it commits). Keep the transaction short after this: the
+        lock is held until it ends.
+        """
+        if self._postgres and not self.session.scalar(
+            select(func.pg_try_advisory_xact_lock(*_POSITIONER_LOCK))
+        ):
+            return 0
+        placed, waiting = aliased(FeedEventRow), aliased(FeedEventRow)
+        last_place = select(func.coalesce(func.max(placed.position), 0)).scalar_subquery()
+        numbered = (
+            select(
+                waiting.seq,
+                (last_place + func.row_number().over(order_by=waiting.seq)).label("place"),
+            )
+            .where(waiting.position.is_(None))
+            .subquery()
+        )
+        result = self.session.execute(
+            update(FeedEventRow)
+            .where(FeedEventRow.seq == numbered.c.seq)
+            .values(position=numbered.c.place)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def place_of(self, organisation_id: uuid.UUID, event_id: uuid.UUID) -> int | None:
+        """This organisation's event's place in the feed; None when it is not kept (purged,
         or never one of its events)."""
-        found = self.session.execute(
-            select(*_IN_ORDER).where(
+        return self.session.scalar(
+            select(FeedEventRow.position).where(
                 FeedEventRow.id == event_id, FeedEventRow.organisation_id == organisation_id
             )
-        ).first()
-        return None if found is None else (found[0], found[1])
+        )
 
     def events_after(
-        self, organisation_id: uuid.UUID, after: Place | None, limit: int
+        self, organisation_id: uuid.UUID, after: int | None, limit: int
     ) -> list[FeedEvent]:
-        """Up to `limit` of the organisation's final events after `after`, in feed order."""
-        statement = select(
-            FeedEventRow.id, FeedEventRow.type, FeedEventRow.occurred_at, FeedEventRow.data
-        ).where(FeedEventRow.organisation_id == organisation_id)
-        if self._postgres:
-            # In the same statement as the rows, so both come from one snapshot.
-            statement = statement.where(FeedEventRow.writer_xid < _READ_HORIZON)
-        if after is not None:
-            statement = statement.where(tuple_(*_IN_ORDER) > tuple_(*after))
-        rows = self.session.execute(statement.order_by(*_IN_ORDER).limit(limit))
+        """Up to `limit` of the organisation's events placed after `after`, in feed order."""
+        rows = self.session.execute(
+            select(FeedEventRow.id, FeedEventRow.type, FeedEventRow.occurred_at, FeedEventRow.data)
+            .where(
+                FeedEventRow.organisation_id == organisation_id,
+                FeedEventRow.position > (0 if after is None else after),
+            )
+            .order_by(FeedEventRow.position)
+            .limit(limit)
+        )
         return [FeedEvent(r.id, r.type, r.occurred_at, json.loads(r.data)) for r in rows]
 
     def purge_older_than(self, cutoff: datetime) -> int:
-        """Delete the events written before `cutoff` that form a prefix of the feed's order.
+        """Delete the placed events written before `cutoff` that form a prefix of the feed.
 
-        The first row kept is the first that is newer than the cutoff or not yet final; what
-        is deleted lies wholly before it, and before every transaction still running. An old
-        row behind that first kept one stays until it is no longer behind (a later run).
+        Everything deleted lies below the first place kept (the first newer than the
+        cutoff), and rows without a place yet will get places above all of these: an old row
+        behind a newer one stays until it is no longer behind (a later run).
         """
-        statement = delete(FeedEventRow).where(FeedEventRow.occurred_at < cutoff)
-        keeps: ColumnElement[bool] = FeedEventRow.occurred_at >= cutoff
-        if self._postgres:
-            horizon = self.session.scalar(select(_READ_HORIZON))
-            statement = statement.where(FeedEventRow.writer_xid < horizon)
-            keeps = keeps | (FeedEventRow.writer_xid >= horizon)
-        first_kept = self.session.execute(
-            select(*_IN_ORDER).where(keeps).order_by(*_IN_ORDER).limit(1)
-        ).first()
+        first_kept = self.session.scalar(
+            select(func.min(FeedEventRow.position)).where(FeedEventRow.occurred_at >= cutoff)
+        )
+        statement = delete(FeedEventRow).where(
+            FeedEventRow.occurred_at < cutoff, FeedEventRow.position.is_not(None)
+        )
         if first_kept is not None:
-            statement = statement.where(tuple_(*_IN_ORDER) < tuple_(*first_kept))
+            statement = statement.where(FeedEventRow.position < first_kept)
         result = self.session.execute(statement)
         return int(getattr(result, "rowcount", 0) or 0)

@@ -8,9 +8,11 @@ step before commit `record_announcements` (`services.pipeline`) writes the same 
 feed, in one multi-row INSERT in the transaction of the events. A transaction without
 announcements writes nothing.
 
-Reading: oldest first (in the order events became final, see `repository.feed`), ids only,
-`after` the id of the last event the system has seen, pages of at most 100. A system that
-keeps reading `after` its last event never misses one, however late a transaction commits.
+Reading: oldest first, ids only, `after` the id of the last event the system has seen,
+pages of at most 100. An event enters the feed when a read (or maintenance) gives it its
+place, which happens only after its transaction committed and always above every place
+given before (`repository.feed`); so a system that keeps reading `after` its last event
+never misses one, however late a transaction commits.
 Events are kept `FEED_KEPT` (30 days); `verwijsindex maintenance` purges older ones. An
 `after` that names no kept event of the organisation (purged, or never its own) is refused
 with `FeedCursorGone` (410): skipping silently to the oldest kept event would hide that
@@ -21,8 +23,7 @@ professionals takes part in a match about some child: the same disclosure as a w
 delivery, which is audited. So a read that hands out events leaves one record
 (`event-feed:read`, the organisation, the matches and signals named); an empty poll discloses
 nothing and leaves none (a system polling every minute would otherwise fill the log with
-nothing). The record is written after the read and before the answer: no events leave
-without it.
+nothing). The record is written in the reading transaction: no events leave without it.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def read_feed(
 ) -> FeedPage:
     """The caller's organisation's events after the event `after` (from the oldest kept
     without it), at most `page_size`, oldest first."""
-    with core.transaction(write=False) as tx:
+    with core.transaction(write=True, actor=caller) as tx:
+        tx.feed.position_new_events()
         place = None
         if after is not None:
             place = tx.feed.place_of(caller.organisation_id, after)
@@ -94,9 +96,8 @@ def read_feed(
                     "oldest event kept) and compare your matches with GET /matches."
                 )
         found = tx.feed.events_after(caller.organisation_id, place, page_size + 1)
-    page = FeedPage(found[:page_size], len(found) > page_size)
-    if page.items:
-        with core.transaction(write=True, actor=caller) as tx:
+        page = FeedPage(found[:page_size], len(found) > page_size)
+        if page.items:
             tx.record(
                 AuditEntry(
                     "event-feed:read",
@@ -105,12 +106,14 @@ def read_feed(
                     related_ids=_objects_named(page.items),
                 )
             )
-            tx.commit()
+        tx.commit()
     return page
 
 
 def purge_feed(tx: Transaction, now: datetime) -> int:
-    """Maintenance: delete the events older than `FEED_KEPT`; how many were deleted."""
+    """Maintenance: delete the events older than `FEED_KEPT`; how many were deleted. Events
+    nobody has read yet get their places first, so that they are purged in order too."""
+    tx.feed.position_new_events()
     return tx.feed.purge_older_than(now - FEED_KEPT)
 
 
