@@ -12,11 +12,13 @@ from flask_smorest import Api
 from verwijsindex.api import (
     audit,
     audit_checkpoints,
+    docs,
     matches,
     privacy,
     problems,
     signals,
     statistics,
+    sync,
     system,
     webhooks,
 )
@@ -84,6 +86,7 @@ def init_app(app: Flask) -> None:
         audit,
         audit_checkpoints,
         webhooks,
+        sync,
         statistics,
     ):
         api.register_blueprint(module.blp)
@@ -98,4 +101,5 @@ def init_app(app: Flask) -> None:
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
+    docs.init_app(app)  # Swagger UI at /api/v1/docs: pages, not operations of the document
     app.extensions["verwijsindex.api"] = api
