@@ -84,8 +84,8 @@ class SyncRunRow(Base):
     unchanged: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # When closing the absent signals began (after the last item): resuming then closes
-    # the rest and counts every signal this run closed since.
+    # When closing the absent signals began (after the last item), and with it the ones
+    # absent were counted in `closed`: a resumed run closes the rest without counting again.
     closing_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

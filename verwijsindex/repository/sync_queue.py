@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.orm import aliased
 
 from verwijsindex.domain import Problem
-from verwijsindex.models import SignalRow, SyncRunItemRow, SyncRunRow
+from verwijsindex.models import SyncRunItemRow, SyncRunRow
 from verwijsindex.repository.base import RepositoryBase
 
 QUEUED = "queued"
@@ -146,23 +146,6 @@ class SyncQueue(RepositoryBase):
             )
         )
 
-    def closed_since(
-        self, client_id: uuid.UUID, since: datetime, present: Iterable[str] | None = None
-    ) -> int:
-        """This client's sync signals closed (risk gone) since `since` and not named by
-        `present`: what closing the absent ones has closed, counted from the signals, so
-        that a run resumed half-way through closing still counts every one it closed."""
-        refs = self.session.scalars(
-            select(SignalRow.external_ref).where(
-                SignalRow.feed == "sync",
-                SignalRow.feed_client_id == client_id,
-                SignalRow.close_reason == "risk_gone",
-                SignalRow.archived_at >= since,
-            )
-        )
-        named = set(present or ())
-        return sum(1 for ref in refs if ref not in named)
-
     # --- claiming and recording progress -----------------------------------------------------
 
     def claim_next(self, now: datetime, lease_until: datetime) -> ClaimedRun | None:
@@ -261,29 +244,38 @@ class SyncQueue(RepositoryBase):
         return bool(getattr(result, "rowcount", 0))
 
     def start_closing(
-        self, run_id: uuid.UUID, token: uuid.UUID, now: datetime, lease_until: datetime
-    ) -> datetime | None:
-        """Note when closing the absent signals began (kept from an earlier attempt); None
-        when the lease is lost."""
+        self,
+        run_id: uuid.UUID,
+        token: uuid.UUID,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        absent: int,
+    ) -> bool:
+        """Closing the absent signals begins: count the `absent` ones as closed, once.
+
+        Counted before they are closed, and only by the first attempt that gets here: one
+        resumed half-way through closing finds fewer absent, and must not count again.
+        False when the lease is lost."""
         row = self.session.scalar(
             select(SyncRunRow).where(self._held(run_id, token)).with_for_update()
         )
         if row is None:
-            return None
-        row.closing_at = row.closing_at or now
+            return False
+        if row.closing_at is None:
+            row.closing_at = now
+            row.closed += absent
         row.lease_until = lease_until
         self.session.flush()
-        return row.closing_at
+        return True
 
-    def finish(self, run_id: uuid.UUID, token: uuid.UUID, now: datetime, *, closed: int) -> bool:
-        """Done: `closed` is what closing the absent signals closed (added to what the
-        batches closed)."""
+    def finish(self, run_id: uuid.UUID, token: uuid.UUID, now: datetime) -> bool:
+        """Done, with the report as it stands."""
         result = self.session.execute(
             update(SyncRunRow)
             .where(self._held(run_id, token))
             .values(
                 status=DONE,
-                closed=SyncRunRow.closed + closed,
                 finished_at=now,
                 lease_until=None,
                 claim_token=None,

@@ -15,9 +15,9 @@ batch is rolled back.
 
 After the last item, the client's signals absent from the run are closed
 (`services.bulk.close_absent`). *Present* are the references of every item of the run,
-valid or not: an item in error still names a signal the source holds. How many were closed
-is counted from the signals themselves (closed since the closing began, not named by the
-run), so a run resumed half-way through closing still reports every one.
+valid or not: an item in error still names a signal the source holds. How many will be
+closed is counted first (the engine's dry run) and recorded once with the start of the
+closing, so a run resumed half-way through closing still reports every one.
 
 An attempt that fails is tried again with backoff; after `MAX_ATTEMPTS` the run is
 `failed`, with the kind of error as its reason (never a message that could quote data).
@@ -178,12 +178,15 @@ def _settler(
 
 
 def _close_and_finish(core: Core, run: SyncRun, token: uuid.UUID, feed: Feed, who: Who) -> None:
-    with core.transaction(write=True) as tx:
-        closing_at = tx.sync_runs.start_closing(run.id, token, tx.now, tx.now + LEASE)
+    with core.transaction(write=False) as tx:
         present = tx.sync_runs.present_refs(run.id)
+    # Counted first, by the engine's own rule, and recorded once: a run resumed half-way
+    # through closing still reports every signal it closed.
+    absent = close_absent(core, who, feed, present, dry_run=True)
+    with core.transaction(write=True) as tx:
+        if not tx.sync_runs.start_closing(run.id, token, tx.now, tx.now + LEASE, absent=absent):
+            raise LeaseLost
         tx.commit()
-    if closing_at is None:
-        raise LeaseLost
 
     def renew(_: int) -> None:
         with core.transaction(write=True) as tx:
@@ -191,11 +194,10 @@ def _close_and_finish(core: Core, run: SyncRun, token: uuid.UUID, feed: Feed, wh
                 raise LeaseLost
             tx.commit()
 
-    closed = close_absent(core, who, feed, present, dry_run=run.dry_run, progress=renew)
+    if not run.dry_run:
+        close_absent(core, who, feed, present, progress=renew)
     with core.transaction(write=True) as tx:
-        if not run.dry_run:
-            closed = tx.sync_runs.closed_since(run.client_id, closing_at, present)
-        if not tx.sync_runs.finish(run.id, token, tx.now, closed=closed):
+        if not tx.sync_runs.finish(run.id, token, tx.now):
             raise LeaseLost
         tx.record(AuditEntry("sync-run:apply", "sync-run", run.id))
         tx.commit()
