@@ -13,6 +13,7 @@ from verwijsindex.api import (
     audit,
     audit_checkpoints,
     docs,
+    events,
     matches,
     privacy,
     problems,
@@ -86,6 +87,7 @@ def init_app(app: Flask) -> None:
         audit,
         audit_checkpoints,
         webhooks,
+        events,
         sync,
         statistics,
     ):
