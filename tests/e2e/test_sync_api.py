@@ -78,7 +78,17 @@ class Source:
     http: FlaskClient
     core: Core
     client_id: str
-    token: str
+    secret: str
+    token: str = ""
+
+    def __post_init__(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """A new token (tests that move the clock hours on outlive the first)."""
+        answer = request_token(self.http, self.client_id, self.secret)
+        assert answer.status_code == 200, answer.get_json()
+        self.token = answer.get_json()["access_token"]
 
     def put(self, items: list[dict[str, Any]], *, dry_run: bool = False) -> Any:
         url = SYNC_URL + ("?dryRun=true" if dry_run else "")
@@ -100,9 +110,7 @@ class Source:
 
 def source(world: World, organisation_id: uuid.UUID) -> Source:
     client_id, secret = new_client(world.core, organisation_id)
-    answer = request_token(world.http, client_id, secret)
-    assert answer.status_code == 200, answer.get_json()
-    return Source(world.http, world.core, client_id, answer.get_json()["access_token"])
+    return Source(world.http, world.core, client_id, secret)
 
 
 def active_signals(api: ApiClient) -> list[dict[str, Any]]:
