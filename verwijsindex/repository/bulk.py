@@ -161,14 +161,13 @@ class BulkRepository(RepositoryBase):
         return list(self.session.scalars(select(SignalRow).where(SignalRow.id.in_(wanted))))
 
     def add_signals(
-        self, rows: Sequence[SignalRow], parents: dict[uuid.UUID, Sequence[str]]
+        self, values: Sequence[dict[str, Any]], parents: dict[uuid.UUID, Sequence[str]]
     ) -> None:
-        """Insert the batch's new signals and their parents: one statement on PostgreSQL,
-        two executemany on SQLite."""
-        if not rows:
+        """Insert the batch's new signals (every column of `signals` by its key) and their
+        parents: one statement on PostgreSQL, two executemany on SQLite."""
+        if not values:
             return
         connection = self.session.connection()
-        values = [{c.key: getattr(r, c.key) for c in _SIGNAL_COLUMNS} for r in rows]
         links = [(s, p) for s, ps in parents.items() for p in ps]
         if connection.dialect.name == "postgresql":
             columns = {c.name: [v[c.key] for v in values] for c in _SIGNAL_COLUMNS}

@@ -20,15 +20,15 @@ A batch, in order:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from verwijsindex import domain
 from verwijsindex.audit import AuditEntry
-from verwijsindex.domain import CloseReason, Informatieplicht, MatchRef, MatchType, Problem
-from verwijsindex.events import SignalArchived, SignalRegistered
+from verwijsindex.domain import Informatieplicht, MatchRef, MatchType, Problem
+from verwijsindex.events import SignalRegistered
 from verwijsindex.matching import (
     MatchState,
     SignalFacts,
@@ -36,35 +36,23 @@ from verwijsindex.matching import (
     family_components,
     family_match_qualifies,
     plan_matches,
-    refresh_matches_around,
 )
 from verwijsindex.models import SignalRow
 from verwijsindex.repository import SignalOwner
 from verwijsindex.repository.bulk import BulkRepository, FeedSignal
+from verwijsindex.services.bulk_close import close_rows
+from verwijsindex.services.bulk_items import DesiredSignal, Feed
 from verwijsindex.services.registration import set_postponement
 from verwijsindex.services.unit_of_work import Transaction
 
 if TYPE_CHECKING:
-    from verwijsindex.services.bulk import BulkReport, DesiredSignal, Feed
+    from verwijsindex.services.bulk import BulkReport
 
 ACTIVE = domain.SignalStatus.ACTIVE.value
-# Rows read per statement when looking for a feed's absent signals.
-FEED_PAGE = 2000
 
 
 def _repository(tx: Transaction) -> BulkRepository:
     return BulkRepository(tx.uow.session, tx.keys)
-
-
-def active_professionals(
-    tx: Transaction, organisation_id: uuid.UUID
-) -> dict[uuid.UUID, str | None]:
-    """The organisation's active professionals with role `professional`, each with the
-    keyed lookup of their e-mail address."""
-    return _repository(tx).professionals_of(organisation_id)
-
-
-# --- applying a batch --------------------------------------------------------------------------
 
 
 def apply_items(
@@ -113,7 +101,7 @@ def apply_items(
         and (s.professional_id, s.child) != (i.professional_id, i.child)
     ]
     if moved:
-        report.closed += _close(
+        report.closed += close_rows(
             tx, repository, moved, {s.id: s.parents for s in referenced.values()}
         )
     by_pair = {(r.professional_id, r.child_pseudonym): r for r in rows if r.status == ACTIVE}
@@ -213,14 +201,16 @@ def _create(
     family = _walk_families(tx, {i.child for i in items}, {p for i in items for p in i.parents})
     rows = [_new_row(tx, feed, item, migration=migration) for item in items]
     _repository(tx).add_signals(
-        rows, {r.id: sorted(i.parents) for r, i in zip(rows, items, strict=True)}
+        rows, {r["id"]: sorted(i.parents) for r, i in zip(rows, items, strict=True)}
     )
     joined = []
     for row, item in zip(rows, items, strict=True):
-        tx.emit(SignalRegistered(row.id, item.professional_id))
-        tx.owners[row.id] = SignalOwner(item.professional_id, feed.organisation_id, sector)
+        tx.emit(SignalRegistered(row["id"], item.professional_id))
+        tx.owners[row["id"]] = SignalOwner(item.professional_id, feed.organisation_id, sector)
         joined.append(
-            SignalFacts(row.id, item.professional_id, item.child, item.parents, row.created_at)
+            SignalFacts(
+                row["id"], item.professional_id, item.child, item.parents, row["created_at"]
+            )
         )
     matches = _reconcile(tx, family, joined)
     tx.owners.update(tx.matches.owners_seen())
@@ -229,16 +219,19 @@ def _create(
             AuditEntry(
                 "signal:create",
                 "signal",
-                row.id,
+                row["id"],
                 item.child,
-                [m.id for m in matches.get(row.id, [])],
+                [m.id for m in matches.get(row["id"], [])],
                 on_behalf_of=item.professional_id,
             )
         )
 
 
-def _new_row(tx: Transaction, feed: Feed, item: DesiredSignal, *, migration: bool) -> SignalRow:
-    """The signal as `services.registration` makes it; with a migration's original date,
+def _new_row(
+    tx: Transaction, feed: Feed, item: DesiredSignal, *, migration: bool
+) -> dict[str, Any]:
+    """The signal's column values, as `services.registration` makes them (a plain dict: an
+    ORM object per row would cost more than the insert); with a migration's original date,
     registered at the start of that day, so its active and archive periods run from then."""
     created_at: datetime = tx.now
     if migration and item.registered_on is not None:
@@ -246,26 +239,34 @@ def _new_row(tx: Transaction, feed: Feed, item: DesiredSignal, *, migration: boo
     turns_23_at = domain.start_of_local_day(domain.turns_23_on(item.birth_date))
     first_day_archived = domain.active_until(created_at, turns_23_at)
     duty = item.informatieplicht
-    row = SignalRow(
-        id=uuid.uuid4(),
-        professional_id=item.professional_id,
-        child_pseudonym=item.child,
-        status=ACTIVE,
-        created_at=created_at,
-        active_until=first_day_archived,
-        archived_at=None,
-        archived_until=domain.archived_until(first_day_archived, turns_23_at),
-        child_birth_date=item.birth_date,
-        child_informed=duty.child_informed,
-        parents_informed=duty.parents_informed,
-        review_reminded_for=None,
-        close_reason=None,
-        feed=feed.kind,
-        feed_client_id=feed.client_id,
-        external_ref=item.external_ref,
-    )
-    set_postponement(tx, row, duty.postponement)
-    return row
+    signal_id = uuid.uuid4()
+    postponement = duty.postponement
+    return {
+        "id": signal_id,
+        "professional_id": item.professional_id,
+        "child_pseudonym": item.child,
+        "status": ACTIVE,
+        "created_at": created_at,
+        "active_until": first_day_archived,
+        "archived_at": None,
+        "archived_until": domain.archived_until(first_day_archived, turns_23_at),
+        "child_birth_date": item.birth_date,
+        "child_informed": duty.child_informed,
+        "parents_informed": duty.parents_informed,
+        # As `registration.set_postponement`: the justification sealed to this signal.
+        "postponement_reason": postponement.reason.value if postponement else None,
+        "postponement_justification_enc": (
+            tx.signals.seal_justification(signal_id, postponement.justification)
+            if postponement
+            else None
+        ),
+        "review_on": postponement.review_on if postponement else None,
+        "review_reminded_for": None,
+        "close_reason": None,
+        "feed": feed.kind,
+        "feed_client_id": feed.client_id,
+        "external_ref": item.external_ref,
+    }
 
 
 def _walk_families(tx: Transaction, children: set[str], parents: set[str]) -> list[SignalFacts]:
@@ -314,88 +315,6 @@ def _reconcile(
         signal_id: [MatchRef(m.id, m.type) for m in after if signal_id in m.signal_ids]
         for signal_id in new_ids
     }
-
-
-# --- closing --------------------------------------------------------------------------------
-
-
-def _close(
-    tx: Transaction,
-    repository: BulkRepository,
-    rows: Sequence[SignalRow],
-    parents: dict[uuid.UUID, frozenset[str]],
-) -> int:
-    """Archive these active signals at once, reason `risk_gone`, exactly as
-    `services.archiving.archive` does for `DELETE /signals/{id}`, but with one UPDATE for
-    all; only the signals that were in a match have their matches reconciled (one not in a
-    match cannot change any: a match needs two signals, and fewer cannot form one)."""
-    at = tx.now
-    for row in rows:
-        turns_23_at = domain.start_of_local_day(domain.turns_23_on(row.child_birth_date))
-        row.status = domain.SignalStatus.ARCHIVED.value
-        row.archived_at = at
-        row.active_until = min(row.active_until, at)
-        row.archived_until = domain.archived_until(at, turns_23_at)
-        row.close_reason = CloseReason.RISK_GONE.value
-    tx.uow.session.flush()
-    matched = repository.in_a_match(r.id for r in rows)
-    for row in rows:
-        tx.emit(SignalArchived(row.id, row.professional_id))
-        if row.id in matched:
-            refresh_matches_around(tx.matches, row.id, row.child_pseudonym, parents[row.id])
-        tx.record(
-            AuditEntry(
-                "signal:close",
-                "signal",
-                row.id,
-                row.child_pseudonym,
-                on_behalf_of=row.professional_id,
-            )
-        )
-    return len(rows)
-
-
-def absent_signals(
-    tx: Transaction,
-    feed: Feed,
-    present: Collection[str | tuple[uuid.UUID, str]],
-    *,
-    after: uuid.UUID | None,
-    limit: int,
-) -> tuple[list[uuid.UUID], uuid.UUID | None]:
-    """Up to `limit` active signals of this feed, in id order after `after`, that `present`
-    does not name; and the id to go on after (None: none left)."""
-    repository = _repository(tx)
-    absent: list[uuid.UUID] = []
-    cursor = after
-    while True:
-        page = repository.feed_page(
-            feed.kind, feed.client_id, feed.organisation_id, cursor, FEED_PAGE
-        )
-        for signal_id, professional_id, child, ref in page:
-            cursor = signal_id
-            key = ref if feed.client_id is not None else (professional_id, child)
-            if key not in present:
-                absent.append(signal_id)
-                if len(absent) == limit:
-                    return absent, cursor
-        if len(page) < FEED_PAGE:
-            return absent, None
-
-
-def close_signals(tx: Transaction, feed: Feed, signal_ids: Sequence[uuid.UUID]) -> int:
-    """Close these signals of the feed (those still active), with their persons locked first
-    as `DELETE /signals/{id}` does; returns how many were closed."""
-    repository = _repository(tx)
-    parents = repository.parents_of(signal_ids)
-    children = repository.children_of(signal_ids)
-    tx.matches.lock_persons({*children.values(), *(p for ps in parents.values() for p in ps)})
-    rows = [
-        r
-        for r in repository.rows_for_update(signal_ids)
-        if r.feed == feed.kind and r.feed_client_id == feed.client_id
-    ]
-    return _close(tx, repository, rows, parents) if rows else 0
 
 
 # --- a dry run --------------------------------------------------------------------------------
