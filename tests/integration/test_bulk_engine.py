@@ -35,6 +35,7 @@ from verwijsindex.domain import (
 )
 from verwijsindex.models import AuditEventRow, MatchRow, MatchSignalRow, OutboxRow, SignalRow
 from verwijsindex.services import Core
+from verwijsindex.services import admin as admin_service
 from verwijsindex.services.audit_log import verify_audit_log
 from verwijsindex.services.bulk import (
     BulkReport,
@@ -157,6 +158,14 @@ def test_a_changed_informatieplicht_updates_the_feeds_own_signal_like_a_patch(
     )
     apply_batch(core, CLI, feed, [item(core, feed, anna, CHILD_BSN, birth_date=teenager)])
 
+    tried = apply_batch(
+        core,
+        CLI,
+        feed,
+        [item(core, feed, anna, CHILD_BSN, birth_date=teenager, duty=postponed)],
+        dry_run=True,
+    )
+    assert tried.updated == 1 and signals_of(core, anna)[0].postponement_reason is None
     changed = apply_batch(
         core, CLI, feed, [item(core, feed, anna, CHILD_BSN, birth_date=teenager, duty=postponed)]
     )
@@ -214,6 +223,11 @@ def test_a_migration_forms_matches_without_mail_and_keeps_the_registration_date(
     anna.signal(CHILD_BSN)
     feed = Feed(bert.organisation_id)
     registered_on = domain.local_date(clock()) - timedelta(days=400)
+    system = admin_service.create_system_client(core, bert.organisation_id)
+    with core.transaction(write=True) as tx:
+        hook = "https://jeugdhulp.example/hooks"
+        tx.webhooks.add_subscription(system.client_id, hook, ["match.created"], "s", tx.now)
+        tx.commit()
 
     report = apply_batch(
         core,
@@ -229,6 +243,9 @@ def test_a_migration_forms_matches_without_mail_and_keeps_the_registration_date(
     assert row.active_until == domain.add_years_dt(row.created_at, domain.ACTIVE_YEARS)
     assert len(client_matches(core)) == 1
     assert rows(core, select(OutboxRow.id).where(OutboxRow.channel == "email")) == []
+    # Webhooks still go: a source system hears of the match as of any other change.
+    hooks = rows(core, select(OutboxRow.topic).where(OutboxRow.channel == "webhook"))
+    assert hooks == [("match.created",)]
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,7 @@ def apply_items(
     """Apply one batch in the caller's transaction, counting every outcome in `report`."""
     repository = _repository(tx)
     tx.mail = not migration
-    candidates = _first_of_each(feed, items, report)
+    candidates = _first_of_each(feed, items, report, migration=migration)
     valid, sector = repository.registering(
         feed.organisation_id, {i.professional_id for i in candidates}
     )
@@ -123,7 +123,7 @@ def apply_items(
 
 
 def _first_of_each(
-    feed: Feed, items: Sequence[DesiredSignal], report: BulkReport
+    feed: Feed, items: Sequence[DesiredSignal], report: BulkReport, *, migration: bool
 ) -> list[DesiredSignal]:
     """The items that do not repeat an earlier one (same professional and child, or same
     source reference); the repeats are skipped. Also skips a sync item without a reference,
@@ -143,6 +143,10 @@ def _first_of_each(
             )
         if feed.client_id is not None and item.external_ref is None:
             problems.append(Problem("externalRef", "A sync item needs its source's reference."))
+        if item.registered_on is not None and not migration:
+            problems.append(
+                Problem("registeredOn", "Only a migration keeps an original registration date.")
+            )
         if problems:
             report.skip(item.position, problems)
             continue
@@ -325,9 +329,11 @@ def undone(tx: Transaction) -> Iterator[None]:
     """Whatever the block writes is rolled back to a savepoint at its end, and what it
     recorded (audit entries, events, match changes) is forgotten, so that the transaction
     can still commit what its caller writes afterwards."""
-    savepoint = tx.uow.session.begin_nested()
+    session = tx.uow.session
+    savepoint = session.begin_nested()
     try:
         yield
+        session.flush()  # every change inside the savepoint, so its rollback takes them all
     finally:
         savepoint.rollback()
         tx.entries.clear()
