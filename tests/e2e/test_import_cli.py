@@ -518,8 +518,9 @@ def test_no_bsn_of_the_file_nor_its_unkeyed_hash_is_in_the_database_logs_or_outp
 # --- a real process on a terminal -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("columns", [120, 0], ids=["sized", "sizeless"])
 def test_a_real_process_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe(
-    env: dict[str, str], tmp_path: Path, anna: ApiClient
+    env: dict[str, str], tmp_path: Path, anna: ApiClient, columns: int
 ) -> None:
     path = write_csv(tmp_path, row("anna.jansen@example.org", CHILD_BSN))
     command = [
@@ -535,7 +536,9 @@ def test_a_real_process_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe(
 
     piped = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
     leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    fcntl.ioctl(
+        follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24 if columns else 0, columns, 0, 0)
+    )
     try:
         on_terminal = subprocess.run(
             command,

@@ -106,6 +106,8 @@ def _progress(source: CsvFile, label: str) -> Iterator[Callable[[int], None]]:
         file=sys.stderr,
         disable=not terminal,
         leave=True,
+        ncols=size[0] if (size := _unsized(terminal)) else None,
+        nrows=size[1] if size else None,
     )
     last = time.monotonic()
 
@@ -121,6 +123,16 @@ def _progress(source: CsvFile, label: str) -> Iterator[Callable[[int], None]]:
         yield update
     finally:
         bar.close()
+
+
+def _unsized(terminal: bool) -> tuple[int, int] | None:
+    """A size for a terminal that reports none (a bare pseudo terminal, as under `script`
+    or in some CI runners), where tqdm would draw nothing at all; None: tqdm asks itself."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError):
+        return None
+    return (80, 24) if terminal and not (size.columns and size.lines) else None
 
 
 def _print_report(report: BulkReport, dry_run: bool) -> None:
