@@ -98,6 +98,7 @@ def import_signals(
 def _progress(source: CsvFile, label: str) -> Iterator[Callable[[int], None]]:
     """A tqdm bar over the file's bytes on a terminal (stderr), else a line now and then."""
     terminal = sys.stderr.isatty()
+    size = _unsized(terminal)
     bar = tqdm(
         total=source.size,
         desc=label,
@@ -106,7 +107,7 @@ def _progress(source: CsvFile, label: str) -> Iterator[Callable[[int], None]]:
         file=sys.stderr,
         disable=not terminal,
         leave=True,
-        ncols=size[0] if (size := _unsized(terminal)) else None,
+        ncols=size[0] if size else None,
         nrows=size[1] if size else None,
     )
     last = time.monotonic()
