@@ -7,7 +7,9 @@ Parts, run one after another with one gunicorn at a time (so they never compete 
 3. ``ours``    verwijsindex.wsgi:app, POST /api/v1/signals on a freshly migrated database;
 4. ``reads``   GET /api/v1/matches/{id}: ours against bench.rawsql_read_app (one query, one
    audit INSERT, one COMMIT) on the same database of the baseline size (``bench.reads``);
-5. ``matches`` a fresh database bulk-loaded to the baseline (10 000) signals, GET /matches/{id}
+5. ``bulk``    CSV import and PUT /sync/signals against single POSTs, signals per second and
+   the import's peak memory (``bench.bulk``); not in the default set (it takes minutes);
+6. ``matches`` a fresh database bulk-loaded to the baseline (10 000) signals, GET /matches/{id}
    and GET /matches measured; then loaded up to N and measured again. The measured professional
    has the same caseload at both sizes (``bench.load``), so only the size of the tables changes.
 
@@ -37,13 +39,15 @@ from typing import Any
 
 from bench import db, report, service, wrk
 from bench.bsn import CHILD_SPAN
+from bench.bulk import bulk
 from bench.load import caseload, load_signals
 from bench.reads import reads
 from bench.servers import GunicornSettings, RunningServer, free_port, gunicorn
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/verwijsindex_bench"
-PARTS = ("bare", "rawsql", "ours", "ours-noaudit", "reads", "matches")
+PARTS = ("bare", "rawsql", "ours", "ours-noaudit", "reads", "bulk", "matches")
+DEFAULT_PARTS = tuple(p for p in PARTS if p != "bulk")
 BUSY_LOADAVG = 1.0  # 1-minute load average above which a run is flagged as taken on a busy machine
 
 
@@ -73,7 +77,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="dropped and recreated!")
     p.add_argument(
-        "--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
+        "--parts",
+        default=",".join(DEFAULT_PARTS),
+        help=f"comma-separated subset of {','.join(PARTS)} (default: all but bulk)",
+    )
+    p.add_argument(
+        "--bulk-signals", type=int, default=100_000, help="signals imported, and synced (bulk)"
     )
     p.add_argument("--match-sample", type=int, default=1000, help="match ids to cycle through")
     p.add_argument(
@@ -377,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             "ours": runner.ours,
             "ours-noaudit": runner.ours_noaudit,
             "reads": lambda: reads(runner),
+            "bulk": lambda: bulk(runner),
             "matches": runner.matches,
         }
         try:
