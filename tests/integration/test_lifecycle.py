@@ -189,7 +189,10 @@ def test_a_signal_stays_active_and_in_its_match_until_two_years_have_passed(
 
     # Nothing archived or deleted; only the two participants reminded to follow up.
     # Two signals counted in a month now past: their two statistics rows fold into one.
-    assert report == MaintenanceReport(follow_up_reminders=2, statistics_rows_compacted=1)
+    # The match's creation, in each participant's change feed, is past its 30 days.
+    assert report == MaintenanceReport(
+        follow_up_reminders=2, statistics_rows_compacted=1, feed_events_purged=2
+    )
     assert status(core, first) == status(core, second) == "active"
     assert matches(core) == before
 
@@ -284,7 +287,8 @@ def test_a_signal_closed_early_is_deleted_five_years_after_closing(
     five_years_on = domain.add_years_dt(clock.now, 5)
 
     clock.now = five_years_on - DAY
-    assert run_maintenance(core) == MaintenanceReport()
+    # Only the closing's signal.archived, in the change feed, is past its 30 days.
+    assert run_maintenance(core) == MaintenanceReport(feed_events_purged=1)
     assert status(core, closed) == "archived"
 
     clock.now = five_years_on + DAY
@@ -418,6 +422,7 @@ def test_maintenance_run_twice_changes_nothing_the_second_time(
         deleted_at_23=1,
         children_forgotten=2,
         statistics_rows_compacted=2,  # past months' counting rows, folded once
+        feed_events_purged=4,  # the change feed's events of years ago (matches formed then)
     )
     assert second == MaintenanceReport()
     assert snapshot(core) == after_first
