@@ -114,6 +114,22 @@ def test_unknown_columns_are_refused_naming_them() -> None:
     assert "'naam'" in message and "'diagnose'" in message
 
 
+def test_a_file_without_a_header_is_refused_without_repeating_its_first_row() -> None:
+    message = refused("anna@example.org,111222333,2014-05-01\n")
+    assert "header" in message
+    assert "111222333" not in message and "anna" not in message
+
+
+def test_an_unknown_column_name_with_digits_is_not_repeated() -> None:
+    message = refused("professional,bsn,birthDate,111222334\n")
+    assert "111222334" not in message and "(a name with digits)" in message
+
+
+def test_unknown_and_missing_columns_are_refused_in_one_message() -> None:
+    message = refused("professional;bsn;geboortedatum\n")
+    assert "'geboortedatum'" in message and "Missing required column(s): birthDate" in message
+
+
 def test_missing_required_columns_are_refused_naming_them() -> None:
     message = refused("professional,parentBsns\n")
     assert "bsn" in message and "birthDate" in message

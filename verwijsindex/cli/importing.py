@@ -146,7 +146,7 @@ def _print_report(report: BulkReport, dry_run: bool) -> None:
     click.echo(
         f"created {report.created:,}, updated {report.updated:,}, closed {report.closed:,}, "
         f"unchanged {report.unchanged:,}, skipped {len(skipped):,}"
-        + (f" (lines {lines})" if skipped else "")
+        + (f" (line{'s' if len(skipped) > 1 else ''} {lines})" if skipped else "")
     )
     for item in skipped[:SHOWN_SKIPPED]:
         reasons = "; ".join(f"{p.name}: {p.reason}" for p in item.problems)

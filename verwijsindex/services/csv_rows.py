@@ -70,17 +70,22 @@ def _columns(names: list[str], migration: bool) -> list[str | None]:
             raise CsvFileError(f"The column {canonical} appears twice in the header.")
         seen.add(canonical or name)
         columns.append(canonical)
-    if unknown:
-        raise CsvFileError(
-            "Unknown column(s): "
-            + ", ".join(repr(u[:40]) for u in unknown)
-            + ". Known columns: "
-            + ", ".join(COLUMNS)
-            + "."
-        )
+    known = ", ".join(COLUMNS)
+    if not seen & set(COLUMNS):
+        # Most likely a file without a header; its first row is not repeated (a BSN).
+        raise CsvFileError(f"The first line names none of the columns: add a header row ({known}).")
     missing = [name for name in REQUIRED if name not in seen]
+    refusals = []
+    if unknown:
+        # A name with a digit is not repeated: it may be a BSN in a row taken for a header.
+        shown = ", ".join(
+            "(a name with digits)" if any(c.isdigit() for c in u) else repr(u[:40]) for u in unknown
+        )
+        refusals.append(f"Unknown column(s): {shown}. Known columns: {known}.")
     if missing:
-        raise CsvFileError("Missing required column(s): " + ", ".join(missing) + ".")
+        refusals.append("Missing required column(s): " + ", ".join(missing) + ".")
+    if refusals:
+        raise CsvFileError(" ".join(refusals))
     if "registeredOn" in seen and not migration:
         raise CsvFileError("The column registeredOn is read only with --migration.")
     return columns
