@@ -18,6 +18,7 @@ import subprocess
 import sys
 import termios
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ from tests.e2e.test_privacy import database_contents, forbidden_forms
 from verwijsindex.domain import start_of_local_day
 from verwijsindex.models import AuditEventRow, OutboxRow, SignalRow
 from verwijsindex.services import Core
+from verwijsindex.services.bulk import BATCH_SIZE
+from verwijsindex.services.csv_import import import_rows
+from verwijsindex.services.csv_values import CsvRow, parse_row
 
 HEADER = "professional;bsn;birthDate;parentBsns;childInformed;parentsInformed"
 INVALID_BSN = "111222334"  # nine digits failing the elfproef
@@ -461,6 +465,50 @@ def test_a_missing_file_and_an_unknown_organisation_exit_2(
     unknown = assert_clean_failure(import_(env, path, uuid.uuid4()), 2)
     assert "no organisation" in unknown
     assert "UUID" in assert_clean_failure(run(env, "import", path, "--organisation", "school-a"), 2)
+
+
+def valid_bsns() -> Iterator[str]:
+    """Nine-digit numbers passing the elfproef, in order (generated, no one's number)."""
+    for number in range(100_000_000, 1_000_000_000):
+        digits = [int(c) for c in str(number)]
+        if (
+            sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=False)) - digits[8]
+        ) % 11 == 0:
+            yield str(number)
+
+
+def test_rows_are_applied_batch_by_batch_while_the_file_is_still_being_read(
+    anna: ApiClient, core: Core
+) -> None:
+    applied_when_read: dict[int, int] = {}
+    bsns = valid_bsns()
+
+    def rows() -> Iterator[CsvRow]:
+        for line in range(2, 3 * BATCH_SIZE + 2):
+            if line % BATCH_SIZE == 0:
+                applied_when_read[line] = len(
+                    signal_statuses(core).get((anna.professional_id, "import"), [])
+                )
+            yield parse_row(
+                line,
+                {
+                    "professional": str(anna.professional_id),
+                    "bsn": next(bsns),
+                    "birthDate": "2015-03-14",
+                    "childInformed": "ja",
+                    "parentsInformed": "ja",
+                },
+            )
+
+    outcome = import_rows(core, rows(), anna.organisation_id)
+
+    assert outcome.report.created == 3 * BATCH_SIZE and outcome.rows == 3 * BATCH_SIZE
+    # When a line is read, every full batch of the lines before it is in the database.
+    assert applied_when_read == {
+        BATCH_SIZE: 0,
+        2 * BATCH_SIZE: BATCH_SIZE,
+        3 * BATCH_SIZE: 2 * BATCH_SIZE,
+    }
 
 
 # --- privacy --------------------------------------------------------------------------------
