@@ -25,6 +25,9 @@ from tests.conftest import (
 )
 from tests.e2e.test_auth import assert_problem, bearer, new_client, request_token
 from tests.e2e.test_privacy import database_contents, forbidden_forms
+from verwijsindex.api.schemas import InformatieplichtInSchema, PostponementSchema
+from verwijsindex.api.sync_items import DUTY_FIELDS, FIELDS, POSTPONEMENT_FIELDS
+from verwijsindex.api.sync_schemas import SyncItemSchema
 from verwijsindex.models import AuditEventRow, SignalRow
 from verwijsindex.services import Core
 from verwijsindex.services.delivery import Worker
@@ -552,3 +555,84 @@ def test_no_bsn_nor_its_unkeyed_hash_nor_the_external_ref_is_stored_or_logged(
             assert form not in answers, bsn
     assert PUPIL_NUMBER.encode() not in stored and PUPIL_NUMBER.encode() not in logs
     assert justification.encode() not in stored
+
+
+# --- reading items ------------------------------------------------------------------------------
+
+
+def test_the_item_reader_knows_exactly_the_fields_the_document_shows() -> None:
+    def keys(schema: Any) -> set[str]:
+        return {f.data_key or name for name, f in schema().fields.items()}
+
+    assert set(FIELDS) == keys(SyncItemSchema)
+    assert set(DUTY_FIELDS) == keys(InformatieplichtInSchema)
+    assert set(POSTPONEMENT_FIELDS) == keys(PostponementSchema)
+
+
+POSTPONEMENT = {
+    "reason": "not_reasonably_possible",
+    "justification": "Op reis.",
+    "reviewOn": "2027-01-15",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "names"),
+    [
+        ({"bsn": 111222333}, ["bsn"]),
+        ({"bsn": None}, ["bsn"]),
+        ({"professionalId": "anna"}, ["professionalId"]),
+        ({"professionalId": 7}, ["professionalId"]),
+        ({"birthDate": "2015-02-30"}, ["birthDate"]),
+        ({"birthDate": 20150314}, ["birthDate"]),
+        ({"parentBsns": "111111110"}, ["parentBsns"]),
+        ({"parentBsns": [111111110]}, ["parentBsns[0]"]),
+        ({"parentBsns": [PARENT_BSN, INVALID_BSN]}, ["parentBsns[1]"]),
+        ({"parentBsns": [PARENT_BSN, PARENT_BSN]}, ["parentBsns"]),
+        ({"parentBsns": list(valid_bsns(5, start=600_000_000))}, ["parentBsns"]),
+        ({"informatieplicht": None}, ["informatieplicht"]),
+        ({"informatieplicht": {"childInformed": "ja"}}, ["informatieplicht.childInformed"]),
+        (
+            {"informatieplicht": {"postponement": {**POSTPONEMENT, "reason": "busy"}}},
+            ["informatieplicht.postponement.reason"],
+        ),
+        (
+            {"informatieplicht": {"postponement": {**POSTPONEMENT, "justification": ""}}},
+            ["informatieplicht.postponement.justification"],
+        ),
+        (
+            {"informatieplicht": {"postponement": {**POSTPONEMENT, "reviewOn": "2026-01-01"}}},
+            ["informatieplicht.postponement.reviewOn"],
+        ),
+        (
+            {"informatieplicht": {"postponement": {"reason": "not_reasonably_possible"}}},
+            [
+                "informatieplicht.postponement.justification",
+                "informatieplicht.postponement.reviewOn",
+            ],
+        ),
+        (
+            {
+                "informatieplicht": {
+                    "postponement": {**POSTPONEMENT, "justification": f"BSN {CHILD_BSN}"}
+                }
+            },
+            ["informatieplicht.postponement.justification"],
+        ),
+    ],
+)
+def test_malformed_content_is_that_items_error_and_never_echoed(
+    world: World, change: dict[str, Any], names: list[str]
+) -> None:
+    anna = world.professional("Anna Jansen")
+    school = source(world, anna.organisation_id)
+    bad = {**item("bad", anna, SIBLING_BSN), **change}
+
+    accepted = school.put([item("fine", anna, CHILD_BSN), bad])
+
+    assert accepted.status_code == 202, accepted.get_json()
+    [error] = accepted.get_json()["report"]["errors"]
+    assert (error["index"], error["externalRef"]) == (1, "bad")
+    assert sorted(p["name"] for p in error["invalidParams"]) == sorted(names)
+    text = accepted.get_data(as_text=True)
+    assert CHILD_BSN not in text and INVALID_BSN not in text and "111222333" not in text

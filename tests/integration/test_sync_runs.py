@@ -147,7 +147,7 @@ def test_settling_needs_the_current_lease(world: World, core: Core, clock: FakeC
     with core.transaction(write=True) as tx:
         second = tx.sync_runs.claim_next(tx.now, tx.now + LEASE)
         assert second is not None and second.run.id == run_id
-        outcome = BatchOutcome(applied=[0], errors={})
+        outcome = BatchOutcome(first=0, last=0, count=1, errors={})
         assert not tx.sync_runs.settle_batch(run_id, first.claim_token, outcome, tx.now)
         assert tx.sync_runs.settle_batch(run_id, second.claim_token, outcome, tx.now)
 

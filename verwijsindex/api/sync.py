@@ -17,12 +17,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from verwijsindex.api.blueprint import Blueprint
 from verwijsindex.api.context import core, system_caller
-from verwijsindex.api.sync_schemas import (
-    SyncBodySchema,
-    SyncQuerySchema,
-    SyncRunSchema,
-    read_items,
-)
+from verwijsindex.api.sync_items import read_items
+from verwijsindex.api.sync_schemas import SyncBodySchema, SyncQuerySchema, SyncRunSchema
 from verwijsindex.services import sync as sync_service
 from verwijsindex.services.sync import MAX_ITEMS, RunView
 

@@ -1,10 +1,7 @@
 """JSON shapes of `PUT /sync/signals` and `GET /sync/runs/{id}` (contract section 9).
 
-An item is read on its own (`read_items`): a problem with its content (a BSN failing the
-elfproef, a date that is no date) belongs in the run's report as that item's error, not in
-a 400 for the whole body. What refuses the whole body is what would make it ambiguous or
-smuggle something in: an unknown field anywhere (contract 2.2), or an `externalRef` that is
-missing, not 1 to 100 characters, or repeated (then items cannot be told apart).
+The body's items are read one at a time by `sync_items.read_items`, so that one bad item
+fails only itself; `SyncItemSchema` is their shape as the OpenAPI document shows it.
 """
 
 from __future__ import annotations
@@ -16,11 +13,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from verwijsindex import domain
-from verwijsindex.api.problems import flatten_messages
 from verwijsindex.api.schemas import InformatieplichtInSchema, InvalidParamSchema, StrictSchema
-from verwijsindex.domain import Informatieplicht, InvalidInput, Problem
 from verwijsindex.services.bulk import MAX_EXTERNAL_REF_LENGTH
-from verwijsindex.services.sync import SyncItem
 
 _BSN_DOC = {
     "description": "Burgerservicenummer (9 digits, elfproef). Pseudonymised on arrival.",
@@ -80,7 +74,9 @@ class SyncBodySchema(StrictSchema):
         required=True,
         metadata={
             "description": "The complete set of signals this client holds now, at most "
-            "10,000. Signals it sent earlier and that are absent now are closed."
+            "10,000 (more is a 413). Signals it sent earlier and that are absent now are "
+            "closed; an empty list closes them all.",
+            "maxItems": 10_000,
         },
     )
 
@@ -92,51 +88,6 @@ class SyncQuerySchema(StrictSchema):
         load_default=False,
         data_key="dryRun",
         metadata={"description": "`true`: report what would happen and change nothing."},
-    )
-
-
-_ITEM = SyncItemSchema()
-_UNKNOWN = _ITEM.error_messages["unknown"]
-
-
-def read_items(raw: Sequence[Mapping[str, Any]]) -> list[SyncItem]:
-    """Each item's fields in their JSON types, with the problems of its own content.
-
-    Raises `InvalidInput` naming every unknown field and every unusable `externalRef` of
-    the body (as `signals[i].field`); the rest is for the run's report.
-    """
-    items: list[SyncItem] = []
-    refused: list[Problem] = []
-    for index, body in enumerate(raw):
-        try:
-            data, problems = _ITEM.load(body), []
-        except ValidationError as error:
-            data, problems = error.valid_data or {}, list(flatten_messages(error.messages))
-        own: list[Problem] = []
-        for problem in problems:
-            if problem.reason == _UNKNOWN or problem.name == "externalRef":
-                refused.append(Problem(f"signals[{index}].{problem.name}", problem.reason))
-            else:
-                own.append(problem)
-        items.append(_item(data, own))
-    if refused:
-        raise InvalidInput(refused, "The body cannot be accepted; see invalidParams.")
-    return items
-
-
-def _item(data: Mapping[str, Any], problems: list[Problem]) -> SyncItem:
-    parents = data.get("parent_bsns")
-    duty = data.get("informatieplicht")
-    return SyncItem(
-        external_ref=data.get("external_ref", ""),
-        professional_id=data.get("professional_id"),
-        bsn=data.get("bsn"),
-        birth_date=data.get("birth_date"),
-        parent_bsns=parents
-        if isinstance(parents, list) and not any(p.name.startswith("parentBsns") for p in problems)
-        else None,
-        informatieplicht=duty if isinstance(duty, Informatieplicht) else None,
-        problems=problems,
     )
 
 

@@ -81,9 +81,13 @@ class ClaimedRun:
 
 @dataclass(frozen=True, slots=True)
 class BatchOutcome:
-    """What one applied batch settles: items applied, items in error, counts."""
+    """What one applied batch settles: its `count` items, the pending ones from position
+    `first` to `last` (a batch is the run's first pending items), some of them in error,
+    and the counts."""
 
-    applied: Sequence[int]
+    first: int
+    last: int
+    count: int
     errors: Mapping[int, Sequence[Problem]]
     created: int = 0
     updated: int = 0
@@ -104,36 +108,49 @@ class SyncQueue(RepositoryBase):
 
     def pending_items(self, run_id: uuid.UUID, limit: int) -> list[PendingItem]:
         """The first `limit` items not yet applied, in body order."""
-        rows = self.session.scalars(
-            select(SyncRunItemRow)
+        rows = self.session.execute(
+            select(
+                SyncRunItemRow.position,
+                SyncRunItemRow.external_ref,
+                SyncRunItemRow.professional_id,
+                SyncRunItemRow.child_pseudonym,
+                SyncRunItemRow.parent_pseudonyms,
+                SyncRunItemRow.birth_date,
+                SyncRunItemRow.child_informed,
+                SyncRunItemRow.parents_informed,
+                SyncRunItemRow.postponement_reason,
+                SyncRunItemRow.justification_enc,
+                SyncRunItemRow.review_on,
+            )
             .where(SyncRunItemRow.run_id == run_id, SyncRunItemRow.state == PENDING)
             .order_by(SyncRunItemRow.position)
             .limit(limit)
         )
         items = []
-        for r in rows:
-            assert r.professional_id and r.child_pseudonym and r.birth_date is not None
-            assert r.child_informed is not None and r.parents_informed is not None
+        for row in rows:
+            position, ref, professional, child, parents, born, told_child, told_parents = row[:8]
+            reason, sealed, review = row[8:]
+            # A pending item was valid when accepted: every field an item needs is there.
+            assert professional and child and born and told_child is not None
+            assert told_parents is not None
             justification = (
-                self._open(
-                    ITEMS_TABLE, f"{run_id}:{r.position}", "justification", r.justification_enc
-                )
-                if r.justification_enc is not None
+                self._open(ITEMS_TABLE, f"{run_id}:{position}", "justification", sealed)
+                if sealed is not None
                 else None
             )
             items.append(
                 PendingItem(
-                    r.position,
-                    r.external_ref,
-                    r.professional_id,
-                    r.child_pseudonym,
-                    frozenset((r.parent_pseudonyms or "").split()),
-                    r.birth_date,
-                    r.child_informed,
-                    r.parents_informed,
-                    r.postponement_reason,
+                    position,
+                    ref,
+                    professional,
+                    child,
+                    frozenset((parents or "").split()),
+                    born,
+                    told_child,
+                    told_parents,
+                    reason,
                     justification,
-                    r.review_on,
+                    review,
                 )
             )
         return items
@@ -200,7 +217,7 @@ class SyncQueue(RepositoryBase):
             update(SyncRunRow)
             .where(self._held(run_id, token))
             .values(
-                processed=SyncRunRow.processed + len(outcome.applied) + len(outcome.errors),
+                processed=SyncRunRow.processed + outcome.count,
                 created=SyncRunRow.created + outcome.created,
                 updated=SyncRunRow.updated + outcome.updated,
                 closed=SyncRunRow.closed + outcome.closed,
@@ -212,30 +229,23 @@ class SyncQueue(RepositoryBase):
         if not getattr(moved, "rowcount", 0):
             return False
         marked = 0
-        if outcome.applied:
-            # Applied without a problem: the sealed reference is not needed for the report.
-            result = self.session.execute(
-                update(SyncRunItemRow)
-                .where(
-                    SyncRunItemRow.run_id == run_id,
-                    SyncRunItemRow.position.in_(list(outcome.applied)),
-                    SyncRunItemRow.state == PENDING,
-                )
-                .values(state=APPLIED, external_ref_enc=None, justification_enc=None)
-            )
-            marked += int(getattr(result, "rowcount", 0) or 0)
+        mine = and_(SyncRunItemRow.run_id == run_id, SyncRunItemRow.state == PENDING)
         for position, problems in outcome.errors.items():
             result = self.session.execute(
                 update(SyncRunItemRow)
-                .where(
-                    SyncRunItemRow.run_id == run_id,
-                    SyncRunItemRow.position == position,
-                    SyncRunItemRow.state == PENDING,
-                )
+                .where(mine, SyncRunItemRow.position == position)
                 .values(state=ERROR, justification_enc=None, problems=problems_json(problems))
             )
             marked += int(getattr(result, "rowcount", 0) or 0)
-        return marked == len(outcome.applied) + len(outcome.errors)
+        # The rest of the batch was applied without a problem: the sealed reference is not
+        # needed for the report any more, nor the sealed justification.
+        result = self.session.execute(
+            update(SyncRunItemRow)
+            .where(mine, SyncRunItemRow.position.between(outcome.first, outcome.last))
+            .values(state=APPLIED, external_ref_enc=None, justification_enc=None)
+        )
+        marked += int(getattr(result, "rowcount", 0) or 0)
+        return marked == outcome.count
 
     def renew_lease(self, run_id: uuid.UUID, token: uuid.UUID, lease_until: datetime) -> bool:
         result = self.session.execute(

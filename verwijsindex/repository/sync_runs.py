@@ -35,6 +35,9 @@ from verwijsindex.repository.sync_queue import (
     run_of,
 )
 
+# The items' table, for Core statements.
+_ITEMS_TABLE = SyncRunItemRow.metadata.tables[ITEMS_TABLE]
+
 __all__ = [
     "BatchOutcome",
     "ClaimedRun",
@@ -128,7 +131,10 @@ class SyncRunRepository(SyncQueue):
             )
         )
         if items:
-            self.session.execute(insert(SyncRunItemRow), [self._item(run_id, i) for i in items])
+            # Core, not the ORM's bulk insert: its bookkeeping per row doubled the time.
+            self.session.connection().execute(
+                insert(_ITEMS_TABLE), [self._item(run_id, i) for i in items]
+            )
 
     def _item(self, run_id: uuid.UUID, item: NewItem) -> dict[str, object]:
         where = f"{run_id}:{item.position}"

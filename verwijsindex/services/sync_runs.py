@@ -162,10 +162,11 @@ def _settler(
     """What a batch's transaction does last: settle its items and counts under the lease."""
 
     def settle(tx: Transaction, report: BulkReport) -> None:
-        skipped = {s.position: s.problems for s in report.skipped}
         outcome = BatchOutcome(
-            applied=[i.position for i in batch if i.position not in skipped],
-            errors=skipped,
+            first=batch[0].position,
+            last=batch[-1].position,
+            count=len(batch),
+            errors={s.position: s.problems for s in report.skipped},
             created=report.created,
             updated=report.updated,
             closed=report.closed,
