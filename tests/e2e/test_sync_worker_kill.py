@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from tests.conftest import FakeClock, World
-from tests.e2e.test_sync_api import item, source, valid_bsns
+from tests.e2e.test_sync_api import Source, item, source, valid_bsns
 from tests.served import stop
 from verwijsindex.models import AuditEventRow, SignalRow, SyncRunItemRow, SyncRunRow
 from verwijsindex.repository.sync_runs import SyncRun
@@ -50,19 +50,18 @@ def run_of(core: Core, run_id: uuid.UUID) -> SyncRun:
     return found
 
 
-def wait_for(core: Core, run_id: uuid.UUID, done: object, log: Path) -> SyncRun:
+def wait_for(core: Core, run_id: uuid.UUID, done: Callable[[SyncRun], bool], log: Path) -> SyncRun:
     deadline = time.monotonic() + DEADLINE_SECONDS
     while time.monotonic() < deadline:
         run = run_of(core, run_id)
-        if done(run):  # type: ignore[operator]
+        if done(run):
             return run
         time.sleep(0.02)
     raise AssertionError(f"the run did not get there in time: {log.read_text()[-3000:]}")
 
 
-def test_a_run_survives_a_killed_worker_and_finishes_with_each_item_applied_once(
-    world: World, core: Core, env: dict[str, str], clock: FakeClock, tmp_path: Path
-) -> None:
+def queued(world: World, clock: FakeClock) -> tuple[Source, uuid.UUID]:
+    """A school system's run of `ITEMS` new signals for two professionals, queued."""
     clock.now = datetime.now(UTC)  # the worker processes use the wall clock
     anna = world.professional("Anna Jansen")
     bart = world.professional("Bart de Vries")
@@ -73,11 +72,60 @@ def test_a_run_survives_a_killed_worker_and_finishes_with_each_item_applied_once
     ]
     accepted = school.put(items)
     assert accepted.status_code == 202, accepted.get_json()
-    run_id = uuid.UUID(accepted.get_json()["id"])
+    return school, uuid.UUID(accepted.get_json()["id"])
+
+
+def mid_run(run: SyncRun) -> bool:
+    return 0 < run.processed < ITEMS
+
+
+def finished(run: SyncRun) -> bool:
+    return run.status in ("done", "failed")
+
+
+def assert_each_item_applied_once(core: Core, school: Source, run: SyncRun, log: Path) -> None:
+    assert run.status == "done", log.read_text()[-3000:]
+    assert (run.total, run.processed, run.created) == (ITEMS, ITEMS, ITEMS)
+    assert (run.updated, run.closed, run.unchanged) == (0, 0, 0)
+    with core.transaction(write=False) as tx:
+        session = tx.uow.session
+        signals = session.execute(
+            select(SignalRow.external_ref, SignalRow.status).where(
+                SignalRow.feed_client_id == uuid.UUID(school.client_id)
+            )
+        ).all()
+        created = list(
+            session.scalars(
+                select(AuditEventRow.object_id).where(
+                    AuditEventRow.action == "worker:signal:create"
+                )
+            )
+        )
+        not_applied = session.scalar(
+            select(func.count())
+            .select_from(SyncRunItemRow)
+            .where(SyncRunItemRow.run_id == run.id, SyncRunItemRow.state != "applied")
+        )
+    assert len(signals) == ITEMS and {status for _, status in signals} == {"active"}
+    assert len({ref for ref, _ in signals}) == ITEMS  # no reference twice
+    assert len(created) == len(set(created)) == ITEMS  # one audit record per item, once
+    assert not_applied == 0
+    body = school.run(f"/api/v1/sync/runs/{run.id}")
+    assert (body["status"], body["processed"], body["report"]["created"]) == (
+        "done",
+        ITEMS,
+        ITEMS,
+    )
+
+
+def test_a_run_survives_a_killed_worker_and_finishes_with_each_item_applied_once(
+    world: World, core: Core, env: dict[str, str], clock: FakeClock, tmp_path: Path
+) -> None:
+    school, run_id = queued(world, clock)
     log = tmp_path / "worker.log"
 
     with worker(env, log) as first:
-        halfway = wait_for(core, run_id, lambda r: 0 < r.processed < ITEMS, log)
+        halfway = wait_for(core, run_id, mid_run, log)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     killed = run_of(core, run_id)
@@ -93,38 +141,29 @@ def test_a_run_survives_a_killed_worker_and_finishes_with_each_item_applied_once
         )
         tx.commit()
     with worker(env, log):
-        finished = wait_for(core, run_id, lambda r: r.status in ("done", "failed"), log)
+        done = wait_for(core, run_id, finished, log)
 
-    assert finished.status == "done", log.read_text()[-3000:]
-    assert (finished.total, finished.processed, finished.created) == (ITEMS, ITEMS, ITEMS)
-    assert (finished.updated, finished.closed, finished.unchanged) == (0, 0, 0)
-    assert finished.attempts == 2
+    assert done.attempts == 2
+    assert_each_item_applied_once(core, school, done, log)
+
+
+def test_a_worker_stopped_with_sigterm_hands_its_run_back_for_the_next_at_once(
+    world: World, core: Core, env: dict[str, str], clock: FakeClock, tmp_path: Path
+) -> None:
+    school, run_id = queued(world, clock)
+    log = tmp_path / "worker.log"
+
+    with worker(env, log) as first:
+        wait_for(core, run_id, mid_run, log)
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0
+    stopped = run_of(core, run_id)
+    assert stopped.status == "running" and 0 < stopped.processed < ITEMS, stopped
     with core.transaction(write=False) as tx:
-        session = tx.uow.session
-        signals = session.execute(
-            select(SignalRow.external_ref, SignalRow.status).where(
-                SignalRow.feed_client_id == uuid.UUID(school.client_id)
-            )
-        ).all()
-        created = list(
-            session.scalars(
-                select(AuditEventRow.object_id).where(
-                    AuditEventRow.action == "worker:signal:create"
-                )
-            )
-        )
-        pending = session.scalar(
-            select(func.count())
-            .select_from(SyncRunItemRow)
-            .where(SyncRunItemRow.run_id == run_id, SyncRunItemRow.state != "applied")
-        )
-    assert len(signals) == ITEMS and {status for _, status in signals} == {"active"}
-    assert len({ref for ref, _ in signals}) == ITEMS  # no reference twice
-    assert len(created) == len(set(created)) == ITEMS  # one audit record per item, once
-    assert pending == 0
-    body = school.run(accepted.headers["Location"])
-    assert (body["status"], body["processed"], body["report"]["created"]) == (
-        "done",
-        ITEMS,
-        ITEMS,
-    )
+        lease = tx.uow.session.scalar(select(SyncRunRow.lease_until).where(SyncRunRow.id == run_id))
+    assert lease is not None and lease <= datetime.now(UTC)  # due again, no lease to wait for
+
+    with worker(env, log):
+        done = wait_for(core, run_id, finished, log)
+
+    assert_each_item_applied_once(core, school, done, log)

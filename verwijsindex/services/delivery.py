@@ -47,6 +47,7 @@ log = logging.getLogger("verwijsindex.worker")
 LEASE = timedelta(minutes=5)
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 CHECKPOINT_EVERY = timedelta(hours=1)
+SYNC_STOP_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +136,13 @@ class Worker:
         return sum(1 for o in apply_due_runs(self.core) if o.status in ("done", "failed"))
 
     def apply_sync_runs_forever(self, stop: threading.Event, poll_seconds: float) -> None:
-        """The third thread: sync runs, one after another, as they become due."""
+        """The third thread: sync runs, one after another, as they become due; on `stop`, the
+        run in hand is handed back after its current batch."""
         from verwijsindex.services.sync_runs import apply_next_run
 
         while not stop.is_set():
             try:
-                worked = apply_next_run(self.core) is not None
+                worked = apply_next_run(self.core, stop.is_set) is not None
             except Exception:
                 log.exception("worker: sync round failed; trying again later")
                 worked = False
@@ -184,6 +186,9 @@ class Worker:
                 pause = min(pause * 2, 60.0)
             if not worked:
                 stop.wait(pause)
+        # A sync batch takes seconds; let it finish and hand its run back (a worker killed
+        # instead loses nothing either, but its run waits for the lease to run out).
+        syncing.join(timeout=SYNC_STOP_SECONDS)
 
     # --- the three steps -------------------------------------------------------------------
 

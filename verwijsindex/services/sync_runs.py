@@ -68,15 +68,22 @@ class Abandoned(Exception):
     """Claimed `MAX_CLAIMS` times without finishing: every worker that took it died."""
 
 
+class Interrupted(Exception):
+    """The worker is stopping: it hands the run back between two batches, due at once."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     run_id: str
-    status: str  # done | failed | retry | lost
+    status: str  # done | failed | retry | lost | interrupted
     reason: str | None = None
 
 
-def apply_next_run(core: Core) -> RunOutcome | None:
-    """Claim the next run that is due and apply it to the end; None when none is due."""
+def apply_next_run(core: Core, stopping: Callable[[], bool] = lambda: False) -> RunOutcome | None:
+    """Claim the next run that is due and apply it to the end; None when none is due.
+
+    `stopping` is asked before each batch: when it says yes, the run is handed back (due
+    again at once, for whichever worker comes next) instead of left to its lease."""
     claimed = _claim(core)
     if claimed is None:
         return None
@@ -85,8 +92,13 @@ def apply_next_run(core: Core) -> RunOutcome | None:
     try:
         if run.attempts > MAX_CLAIMS:
             raise Abandoned
-        _apply(core, claimed)
+        _apply(core, claimed, stopping)
         return RunOutcome(str(run.id), "done")
+    except Interrupted:
+        with core.transaction(write=True) as tx:
+            tx.sync_runs.renew_lease(run.id, token, tx.now)
+            tx.commit()
+        return RunOutcome(str(run.id), "interrupted")
     except LeaseLost:
         log.warning("worker: sync run %s was taken over by another worker", run.id)
         return RunOutcome(str(run.id), "lost")
@@ -136,11 +148,13 @@ def _claim(core: Core) -> ClaimedRun | None:
         return claimed
 
 
-def _apply(core: Core, claimed: ClaimedRun) -> None:
+def _apply(core: Core, claimed: ClaimedRun, stopping: Callable[[], bool]) -> None:
     run, token = claimed.run, claimed.claim_token
     feed = Feed(run.organisation_id, run.client_id)
     who = Who(None, run.client_id, ("system",), "system")  # each item names its professional
     while True:
+        if stopping():
+            raise Interrupted
         with core.transaction(write=False) as tx:
             pending = tx.sync_runs.pending_items(run.id, BATCH_SIZE)
         if not pending:
