@@ -4,13 +4,16 @@ the API, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from stdnum.nl import bsn as stdnum_bsn
@@ -21,6 +24,7 @@ from tests.conftest import (
     PARENT_BSN,
     SIBLING_BSN,
     ApiClient,
+    FakeClock,
     World,
 )
 from tests.e2e.test_auth import assert_problem, bearer, new_client, request_token
@@ -28,6 +32,7 @@ from tests.e2e.test_privacy import database_contents, forbidden_forms
 from verwijsindex.api.schemas import InformatieplichtInSchema, PostponementSchema
 from verwijsindex.api.sync_items import DUTY_FIELDS, FIELDS, POSTPONEMENT_FIELDS
 from verwijsindex.api.sync_schemas import SyncItemSchema
+from verwijsindex.cli import main
 from verwijsindex.models import AuditEventRow, SignalRow
 from verwijsindex.services import Core
 from verwijsindex.services.delivery import Worker
@@ -636,3 +641,19 @@ def test_malformed_content_is_that_items_error_and_never_echoed(
     assert sorted(p["name"] for p in error["invalidParams"]) == sorted(names)
     text = accepted.get_data(as_text=True)
     assert CHILD_BSN not in text and INVALID_BSN not in text and "111222333" not in text
+
+
+def test_worker_once_applies_the_queued_runs_before_delivering(
+    world: World, env: dict[str, str], clock: FakeClock
+) -> None:
+    clock.now = datetime.now(UTC)  # the CLI uses the wall clock
+    anna = world.professional("Anna Jansen")
+    school = source(world, anna.organisation_id)
+    accepted = school.put([item("pupil-1", anna, CHILD_BSN)])
+
+    result = CliRunner().invoke(main, ["worker", "--once", "--json"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["syncRunsApplied"] == 1
+    assert school.run(accepted.headers["Location"])["status"] == "done"
+    assert len(active_signals(anna)) == 1
