@@ -12,7 +12,10 @@ Reading: oldest first, ids only, `after` the id of the last event the system has
 pages of at most 100. An event enters the feed when a read (or maintenance) gives it its
 place, which happens only after its transaction committed and always above every place
 given before (`repository.feed`); so a system that keeps reading `after` its last event
-never misses one, however late a transaction commits.
+never misses one, however late a transaction commits. A read is therefore a writing
+transaction: on PostgreSQL one that finds nothing to place writes nothing and waits for no
+one; on SQLite it takes the write lock for a moment, as every writer does there.
+
 Events are kept `FEED_KEPT` (30 days); `verwijsindex maintenance` purges older ones. An
 `after` that names no kept event of the organisation (purged, or never its own) is refused
 with `FeedCursorGone` (410): skipping silently to the oldest kept event would hide that
