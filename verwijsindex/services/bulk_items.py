@@ -108,7 +108,7 @@ def desired_signal(
             )
         else:
             parents.append(parent)
-    if birth_date is None and bsn is not None:
+    if birth_date is None:
         problems.append(Problem("birthDate", "A birth date is required."))
     if informatieplicht is None:
         problems.append(Problem("informatieplicht", "The informatieplicht is required."))
