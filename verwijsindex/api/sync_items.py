@@ -80,7 +80,13 @@ def _read(item: _Item, body: Mapping[str, Any]) -> SyncItem:
     item.unknown(body, FIELDS)
     ref = body.get("externalRef")
     if not isinstance(ref, str) or not 1 <= len(ref) <= MAX_EXTERNAL_REF_LENGTH:
-        reason = REQUIRED if ref is None else f"Between 1 and {MAX_EXTERNAL_REF_LENGTH} characters."
+        reason = (
+            REQUIRED
+            if ref is None
+            else f"Between 1 and {MAX_EXTERNAL_REF_LENGTH} characters."
+            if isinstance(ref, str)
+            else "Not a valid string."
+        )
         item.refused.append(Problem(f"signals[{item.index}].externalRef", reason))
         ref = ""
     return SyncItem(
