@@ -146,6 +146,11 @@ class SignalRow(Base):
     # Keyed hash (HMAC, key in keys/) of the source system's own reference, scoped by client
     # (sync) or organisation (import). Never the reference itself: it may be a pupil number.
     external_ref: Mapped[str | None] = mapped_column(String(64))
+    # Sync only: keyed hash (HMAC, key in keys/) of the item its source last stated for it,
+    # as applied, so an identical later sync passes it by without validating it again
+    # (`services.sync_unchanged`). Cleared when the signal is changed by hand. Keyed: it
+    # covers the BSNs, and unkeyed it would be a hash of them.
+    feed_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class SignalParentRow(Base):

@@ -128,5 +128,7 @@ class SyncRunItemRow(Base):
     postponement_reason: Mapped[str | None] = mapped_column(String(40))
     justification_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     review_on: Mapped[date | None] = mapped_column(Date)
+    # The item's keyed fingerprint (`services.sync_unchanged`), for the signal to keep.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     # JSON list of {"name", "reason"}: our own words, never a value from the request.
     problems: Mapped[str | None] = mapped_column(Text)

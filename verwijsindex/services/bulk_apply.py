@@ -117,6 +117,9 @@ def apply_items(
         else:
             _update(tx, existing, item.informatieplicht)
             report.updated += 1
+        if existing is not None and _kept_by(existing, feed, item):
+            # The item as now applied: an identical later sync passes it by (sync_unchanged).
+            existing.feed_fingerprint = item.fingerprint
     if new:
         _create(tx, feed, new, sector or "", migration=migration)
         report.created += len(new)
@@ -270,6 +273,7 @@ def _new_row(
         "feed": feed.kind,
         "feed_client_id": feed.client_id,
         "external_ref": item.external_ref,
+        "feed_fingerprint": item.fingerprint,
     }
 
 

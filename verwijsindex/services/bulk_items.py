@@ -55,6 +55,7 @@ class DesiredSignal:
     informatieplicht: Informatieplicht
     external_ref: str | None = None  # keyed digest from external_ref_digest()
     registered_on: date | None = None  # --migration only
+    fingerprint: str | None = None  # sync only: the keyed fingerprint of the item as sent
 
 
 # --- validation and pseudonymisation, before any transaction -------------------------------
