@@ -38,7 +38,14 @@ def test_every_operation_the_guide_names_is_in_the_openapi_document(
     named = {
         (m.lower(), p.removeprefix("/api/v1")) for m, p in _OPERATION.findall(GUIDE.read_text())
     }
-    assert len(named) >= 10, named  # the pattern still finds the guide's operations
+    # The pattern still finds the guide's operations: at least the ones it is about.
+    assert {
+        ("post", "/oauth/token"),
+        ("post", "/signals"),
+        ("put", "/sync/signals"),
+        ("get", "/events"),
+        ("post", "/webhook-subscriptions"),
+    } <= named, named
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     documented = {(method, _template(path)) for path, item in paths.items() for method in item}
     # The document and its rendering are pages of the API, not operations in the document.
