@@ -37,6 +37,8 @@ class OrganisationRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     sector: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The gemeente (CBS code) its signals carry unless the professional names another.
+    default_gemeente: Mapped[str | None] = mapped_column(String(6))
 
 
 class ProfessionalRow(Base):
@@ -151,6 +153,12 @@ class SignalRow(Base):
     # (`services.sync_unchanged`). Cleared when the signal is changed by hand. Keyed: it
     # covers the BSNs, and unkeyed it would be a hash of them.
     feed_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # Contract section 10: the CBS code (e.g. GM0935) of the municipality where the child
+    # lives, checked against the bundled list; optional. Tells a regievoerder's scope.
+    gemeente: Mapped[str | None] = mapped_column(String(6))
+    # Art. 7.1.4.6 lid 2: the history of earlier signals is offered once. Set when its
+    # author was shown it; asking again is 410 Gone.
+    history_shown_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class SignalParentRow(Base):

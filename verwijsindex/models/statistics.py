@@ -32,6 +32,9 @@ statistics_counts = Table(
     Column("sector", String(40), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("count", Integer, nullable=False),
+    # The signal's gemeente (CBS code), when it named one; NULL otherwise (and for every row
+    # counted before gemeenten existed). Matches are counted under their newest signal's.
+    Column("gemeente", String(6), nullable=True),
     CheckConstraint("kind IN ('signals', 'client_matches', 'family_matches')", name="kind_known"),
     Index("ix_statistics_counts_month_sector_kind", "month", "sector", "kind"),
 )
