@@ -3,15 +3,18 @@ signal's author only, audited (contract section 6)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import select
 
 from tests.conftest import CHILD_BSN, OTHER_CHILD_BSN, PARENT_BSN, ApiClient, FakeClock, World
+from tests.integration.test_concurrency import race
 from verwijsindex.models import AuditEventRow
 from verwijsindex.pseudonym import parse_bsn
 from verwijsindex.services import Core
 from verwijsindex.services.auth import personal_token
+from verwijsindex.services.history import HistoryShown, signal_history
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 JUSTIFICATION = "Informeren brengt het kind nu in gevaar."
@@ -205,3 +208,88 @@ def test_history_with_a_trailing_slash_or_a_malformed_id_is_a_404(world: World) 
     signal_id = anna.signal(CHILD_BSN)["id"]
     assert anna.get(f"/api/v1/signals/{signal_id}/history/").status_code == 404
     assert history(anna, "not-a-uuid").status_code == 404
+
+
+def test_history_is_shown_once_and_every_later_request_is_gone_and_audited(
+    world: World, core: Core
+) -> None:
+    anna = world.professional("Anna Jansen", "School A")
+    bert = world.professional("Bert Bakker", "Jeugdteam B", "jeugdhulp")
+    close(anna, anna.signal(CHILD_BSN)["id"])
+    current = bert.signal(CHILD_BSN)["id"]
+
+    assert len(items(bert, current)) == 1
+    for _ in range(2):
+        again = history(bert, current)
+        assert again.status_code == 410
+        assert again.mimetype == "application/problem+json"
+        assert again.get_json()["status"] == 410
+        assert "School A" not in again.get_data(as_text=True)
+
+    records = audit_rows(core, "api:signal:history")
+    assert [(r["outcome"], str(r["object_id"])) for r in records] == [
+        ("success", current),
+        ("denied", current),
+        ("denied", current),
+    ]
+    assert all(r["actor_id"] == bert.professional_id for r in records)
+    assert all(CHILD_BSN not in str(r) for r in records)
+
+
+def test_an_empty_history_does_not_count_as_shown(world: World) -> None:
+    anna = world.professional("Anna Jansen", "School A")
+    bert = world.professional("Bert Bakker", "Jeugdteam B", "jeugdhulp")
+    anna_signal = anna.signal(CHILD_BSN)["id"]
+    bert_signal = bert.signal(CHILD_BSN)["id"]
+    assert items(bert, bert_signal) == []
+    assert items(bert, bert_signal) == []
+
+    close(anna, anna_signal)
+    assert len(items(bert, bert_signal)) == 1
+    assert history(bert, bert_signal).status_code == 410
+
+
+def test_the_history_of_one_signal_being_shown_leaves_another_signal_s_history_alone(
+    world: World,
+) -> None:
+    anna = world.professional("Anna Jansen", "School A")
+    bert = world.professional("Bert Bakker", "Jeugdteam B", "jeugdhulp")
+    carla = world.professional("Carla Claes", "Huisartsen C", "gezondheidszorg")
+    close(anna, anna.signal(CHILD_BSN)["id"])
+    bert_signal = bert.signal(CHILD_BSN)["id"]
+    carla_signal = carla.signal(CHILD_BSN)["id"]
+
+    assert len(items(bert, bert_signal)) == 1
+    assert len(items(carla, carla_signal)) == 1
+    assert history(bert, bert_signal).status_code == 410
+    assert history(carla, carla_signal).status_code == 410
+
+
+def test_the_410_is_documented_on_the_history_operation(world: World) -> None:
+    anna = world.professional("Anna Jansen", "School A")
+    document = anna.get("/api/v1/openapi.json").get_json()
+    responses = document["paths"]["/signals/{signal_id}/history"]["get"]["responses"]
+    assert "410" in responses
+    assert "shown once" in responses["410"]["description"]
+
+
+def test_of_two_requests_at_the_same_instant_exactly_one_gets_the_history(
+    world: World, core: Core
+) -> None:
+    anna = world.professional("Anna Jansen", "School A")
+    bert = world.professional("Bert Bakker", "Jeugdteam B", "jeugdhulp")
+    close(anna, anna.signal(CHILD_BSN)["id"])
+    current = uuid.UUID(bert.signal(CHILD_BSN)["id"])
+    actor = world.actor(bert)
+    shown: list[int] = []
+    gone: list[HistoryShown] = []
+
+    def ask() -> None:
+        try:
+            shown.append(len(signal_history(core, actor, current)))
+        except HistoryShown as refused:
+            gone.append(refused)
+
+    race([ask, ask, ask])
+    assert shown == [1]
+    assert len(gone) == 2

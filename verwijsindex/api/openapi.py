@@ -28,7 +28,8 @@ _DESCRIPTIONS = {
     403: "Allowed to see, not to do",
     404: "Not found, or not yours (the two are indistinguishable on purpose)",
     409: "Conflicts with the current state",
-    410: "Gone: no longer kept (e.g. a change-feed cursor older than 30 days)",
+    410: "Gone: no longer kept (a change-feed cursor older than 30 days), or shown once "
+    "already (a signal's history)",
     413: "Too large: more than 10,000 signals, or a body over 16 MiB",
     415: "The request body has the wrong content type",
     429: "Too many attempts from this address: wait `Retry-After` seconds",
@@ -56,6 +57,8 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
         statuses.add(409)
     if (path, method) == ("/events", "get"):
         statuses.add(410)  # `after` names an event no longer kept
+    if (path, method) == ("/signals/{signal_id}/history", "get"):
+        statuses.add(410)  # the history was shown once already (art. 7.1.4.6 lid 2)
     if (path, method) == ("/sync/signals", "put"):
         statuses.add(413)  # more items, or more bytes, than one sync may send
     if (path, method) == ("/matches/{match_id}/regisseur", "delete"):

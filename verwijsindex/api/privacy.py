@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Response, render_template, request
 from flask.views import MethodView
+from werkzeug.exceptions import Gone
 
 from verwijsindex.api.blueprint import Blueprint
 from verwijsindex.api.context import actor, core
@@ -22,7 +23,7 @@ from verwijsindex.api.privacy_schemas import (
 )
 from verwijsindex.domain import MatchType, SignalStatus
 from verwijsindex.dutch import MATCH_TYPES, SECTORS, datum, tijdstip
-from verwijsindex.services.history import signal_history
+from verwijsindex.services.history import HistoryShown, signal_history
 from verwijsindex.services.subject_access import (
     SubjectAccessReport,
     SubjectRole,
@@ -55,8 +56,14 @@ class SignalHistory(MethodView):
         professional's name or contact details. Only the signal's author may ask (anyone
         else gets 404), and every request is audited. Non-empty exactly when the signal
         says `historyAvailable: true`.
+
+        Shown once (art. 7.1.4.6 lid 2): after the first answer that lists something, every
+        request answers 410 Gone (and is audited as refused).
         """
-        return {"items": signal_history(core(), actor(), signal_id), "next": None}
+        try:
+            return {"items": signal_history(core(), actor(), signal_id), "next": None}
+        except HistoryShown as shown:
+            raise Gone(shown.detail) from None
 
 
 @blp.route("/subject-access-requests")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -45,6 +45,20 @@ class LifecycleRepository(RepositoryBase):
             .order_by(SignalRow.created_at.desc(), SignalRow.id.desc())
         ).all()
         return [(s, Organisation(o.id, o.name, Sector(o.sector))) for s, o in rows]
+
+    def mark_history_shown(self, signal_id: uuid.UUID, now: datetime) -> bool:
+        """Record that the signal's history is being shown; False when it already was.
+
+        One conditional UPDATE: of two requests at the same instant, exactly one changes
+        the row (the other waits for its lock, then finds the column set), so the history
+        is shown once however the requests interleave (art. 7.1.4.6 lid 2)."""
+        result = self.session.execute(
+            update(SignalRow)
+            .where(SignalRow.id == signal_id, SignalRow.history_shown_at.is_(None))
+            .values(history_shown_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     def signals_about_person(self, pseudonym: str) -> list[tuple[SignalRow, Organisation]]:
         """Every signal, in any status, on this person as the child or naming them as a
