@@ -215,7 +215,9 @@ class KeyRing:
         The purpose is part of the input, so a lookup can never equal a BSN's pseudonym
         made with the same key."""
         message = f"lookup:{purpose}:{value}".encode()
-        return hmac.new(self.pseudonym_key, message, hashlib.sha256).hexdigest()
+        # hmac.digest: the same HMAC-SHA256 in one call, a third faster than hmac.new (a
+        # sync computes two per item of a 10,000-item body).
+        return hmac.digest(self.pseudonym_key, message, "sha256").hex()
 
 
 def load_keys(keys_dir: Path) -> KeyRing:

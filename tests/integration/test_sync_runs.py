@@ -222,7 +222,8 @@ def test_maintenance_purges_runs_finished_over_30_days_ago(
     apply_due_runs(core)
     clock.advance(days=29)
     school.refresh()  # the first token has long expired
-    recent = queue(school, [item("a", anna, CHILD_BSN)])
+    # A new item: a body of unchanged ones only would be done at once, with no items kept.
+    recent = queue(school, [item("a", anna, CHILD_BSN), item("c", anna, SIBLING_BSN)])
     apply_due_runs(core)
     clock.advance(days=2)
 

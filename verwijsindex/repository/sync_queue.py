@@ -71,6 +71,7 @@ class PendingItem:
     postponement_reason: str | None
     justification: str | None
     review_on: date | None
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ class SyncQueue(RepositoryBase):
                 SyncRunItemRow.postponement_reason,
                 SyncRunItemRow.justification_enc,
                 SyncRunItemRow.review_on,
+                SyncRunItemRow.fingerprint,
             )
             .where(SyncRunItemRow.run_id == run_id, SyncRunItemRow.state == PENDING)
             .order_by(SyncRunItemRow.position)
@@ -129,7 +131,7 @@ class SyncQueue(RepositoryBase):
         items = []
         for row in rows:
             position, ref, professional, child, parents, born, told_child, told_parents = row[:8]
-            reason, sealed, review = row[8:]
+            reason, sealed, review, fingerprint = row[8:]
             # A pending item was valid when accepted: every field an item needs is there.
             assert professional and child and born and told_child is not None
             assert told_parents is not None
@@ -151,6 +153,7 @@ class SyncQueue(RepositoryBase):
                     reason,
                     justification,
                     review,
+                    fingerprint,
                 )
             )
         return items

@@ -17,13 +17,15 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, select
 
-from verwijsindex.domain import Problem
-from verwijsindex.models import SyncRunItemRow, SyncRunRow, SystemClientRow
+from verwijsindex.domain import Problem, SignalStatus
+from verwijsindex.models import SignalRow, SyncRunItemRow, SyncRunRow, SystemClientRow
 from verwijsindex.repository.sync_queue import (
+    APPLIED,
     DONE,
     ERROR,
     FAILED,
     ITEMS_TABLE,
+    OPEN,
     PENDING,
     QUEUED,
     BatchOutcome,
@@ -37,6 +39,12 @@ from verwijsindex.repository.sync_queue import (
 
 # The items' table, for Core statements.
 _ITEMS_TABLE = SyncRunItemRow.metadata.tables[ITEMS_TABLE]
+# A row of an item passed by as unchanged: every column but its place and reference empty
+# (one multi-row INSERT needs the same keys in every row).
+_NOTHING_BUT_THE_REFERENCE: dict[str, object] = {
+    c.name: None for c in _ITEMS_TABLE.columns if c.name not in ("run_id", "position")
+}
+_ACTIVE = SignalStatus.ACTIVE.value
 
 __all__ = [
     "BatchOutcome",
@@ -51,12 +59,16 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class NewItem:
-    """An item as accepted: pseudonyms and the digest of its reference, or its problems."""
+    """An item as accepted: pseudonyms and the digest of its reference, or its problems;
+    or, `unchanged`, only the digest: an item passed by (`services.sync_unchanged`), kept
+    so that closing the absent signals passes its signal by."""
 
     position: int
     external_ref: str  # the source's own value: only sealed here, never stored in clear
     external_ref_digest: str
     problems: Sequence[Problem] = ()
+    unchanged: bool = False
+    fingerprint: str | None = None  # keyed, for the signal the item makes
     professional_id: uuid.UUID | None = None
     child: str | None = None
     parents: Iterable[str] = ()
@@ -109,8 +121,15 @@ class SyncRunRepository(SyncQueue):
         dry_run: bool,
         items: Sequence[NewItem],
         now: datetime,
+        total: int | None = None,
+        unchanged: int = 0,
+        done: bool = False,
     ) -> None:
-        """The run and its items, the items in one multi-row INSERT."""
+        """The run and its items, the items in one multi-row INSERT.
+
+        `total` is the body's size when not every item is stored (default: the items');
+        `unchanged` of them were passed by, settled at once; `done`: nothing is left for a
+        worker, the run is finished as it is recorded."""
         errors = sum(1 for i in items if i.problems)
         self.session.execute(
             insert(SyncRunRow).values(
@@ -118,15 +137,17 @@ class SyncRunRepository(SyncQueue):
                 client_id=client_id,
                 organisation_id=organisation_id,
                 number=number,
-                status=QUEUED,
+                status=DONE if done else QUEUED,
                 dry_run=dry_run,
-                total=len(items),
-                processed=errors,
+                total=len(items) if total is None else total,
+                processed=errors + unchanged,
                 created=0,
                 updated=0,
                 closed=0,
-                unchanged=0,
+                unchanged=unchanged,
                 accepted_at=now,
+                started_at=now if done else None,
+                finished_at=now if done else None,
                 attempts=0,
             )
         )
@@ -137,6 +158,14 @@ class SyncRunRepository(SyncQueue):
             )
 
     def _item(self, run_id: uuid.UUID, item: NewItem) -> dict[str, object]:
+        if item.unchanged:
+            return {
+                **_NOTHING_BUT_THE_REFERENCE,
+                "run_id": run_id,
+                "position": item.position,
+                "state": APPLIED,
+                "external_ref": item.external_ref_digest,
+            }
         where = f"{run_id}:{item.position}"
         return {
             "run_id": run_id,
@@ -156,7 +185,31 @@ class SyncRunRepository(SyncQueue):
             else None,
             "review_on": item.review_on,
             "problems": problems_json(item.problems) if item.problems else None,
+            "fingerprint": item.fingerprint,
         }
+
+    def queue_state(self, client_id: uuid.UUID) -> tuple[int, bool]:
+        """The number of the client's latest run (0: none yet), and whether one of its
+        runs is queued or running."""
+        latest, open_runs = self.session.execute(
+            select(
+                func.max(SyncRunRow.number),
+                func.count(SyncRunRow.id).filter(SyncRunRow.status.in_(OPEN)),
+            ).where(SyncRunRow.client_id == client_id)
+        ).one()
+        return int(latest or 0), bool(open_runs)
+
+    def feed_fingerprints(self, client_id: uuid.UUID) -> dict[str, str | None]:
+        """The client's active signals: reference digest → the fingerprint of the item
+        last applied to it (None: changed by hand since, or never fingerprinted)."""
+        rows = self.session.execute(
+            select(SignalRow.external_ref, SignalRow.feed_fingerprint).where(
+                SignalRow.feed_client_id == client_id,
+                SignalRow.status == _ACTIVE,
+                SignalRow.external_ref.is_not(None),
+            )
+        )
+        return {str(ref): mark for ref, mark in rows}
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -144,6 +144,9 @@ def update_informatieplicht(
             row.parents_informed = duty.parents_informed
             if not kept_postponement:
                 set_postponement(tx, row, duty.postponement)
+            # No longer as its sync left it: the next sync must not pass it by as unchanged,
+            # but put the source's informatieplicht back (`services.sync_unchanged`).
+            row.feed_fingerprint = None
             tx.uow.session.flush()
             signal = _view(tx, actor, row)
             tx.record(AuditEntry("signal:update", "signal", signal_id, row.child_pseudonym))

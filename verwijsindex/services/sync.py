@@ -15,6 +15,16 @@ may still be reported as an error. No BSN, and no unkeyed hash of one.
 An item in error keeps the signal it already has: its reference is still *present* in the
 client's set, so closing the absent signals passes it by. The source meant to keep that
 signal; only this version of it could not be applied.
+
+Most of a nightly body restates what the index holds. Before any of that work, each item's
+keyed fingerprint is compared with the one its reference's active signal carries (one
+statement for the whole body), and an item that has not changed is `unchanged` at once: not
+validated, pseudonymised nor queued again (`services.sync_unchanged` says when that is
+exactly what applying it would have done, and how the client's runs stay in order). The run
+keeps only the reference digests of those items, for closing the absent signals; and when
+nothing is left to apply nor to close, it is recorded `done` at once, with its report and
+its audit records, and no worker is needed. A second identical sync of 10,000 items so costs
+reading the body, one keyed hash per item and one query.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from verwijsindex.services.bulk import (
 )
 from verwijsindex.services.core import Core
 from verwijsindex.services.refusals import Refusal, records_refusals
+from verwijsindex.services.sync_unchanged import NOTHING, Passed, fingerprint, pass_by
 
 __all__ = ["MAX_ITEMS", "RunError", "RunView", "SyncItem", "accept_sync", "get_run"]
 
@@ -129,44 +140,94 @@ def body_problems(items: Sequence[SyncItem]) -> list[Problem]:
 def accept_sync(
     core: Core, caller: SystemCaller, items: Sequence[SyncItem], *, dry_run: bool
 ) -> RunView:
-    """Validate and pseudonymise every item, and queue the run; the report's errors are
-    known at once. Raises `InvalidInput` (400) only for `body_problems`."""
+    """Validate and pseudonymise every item that changed, and queue the run; the report's
+    errors are known at once. Items unchanged since the last sync are passed by
+    (`services.sync_unchanged`), and a run with nothing left to apply is done at once.
+    Raises `InvalidInput` (400) only for `body_problems`."""
     problems = body_problems(items)
     if problems:
         raise InvalidInput(problems, "The body cannot be accepted; see invalidParams.")
     feed = Feed(caller.organisation_id, caller.client_id)
     staff = roster(core, caller.organisation_id)
-    accepted = [_accept(core, feed, staff, index, item) for index, item in enumerate(items)]
+    prints = [fingerprint(core, feed, i) for i in items]
+    passed = pass_by(core, caller.client_id, staff, items, prints)
+    digests = [
+        passed.refs.get(index) or external_ref_digest(core, feed, item.external_ref)
+        for index, item in enumerate(items)
+    ]
+    body = _Body(feed, staff, items, digests, prints)
+    stored = _store(core, caller, body, passed, dry_run=dry_run)
+    if stored is None:  # another run of the client was accepted meanwhile: compare nothing
+        stored = _store(core, caller, body, NOTHING, dry_run=dry_run)
+    assert stored is not None
+    run, refused = stored
+    return _view(run, [RunError(i.position, i.external_ref, list(i.problems)) for i in refused])
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    feed: Feed
+    staff: Roster
+    items: Sequence[SyncItem]
+    digests: Sequence[str]
+    prints: Sequence[str | None]
+
+
+def _store(
+    core: Core, caller: SystemCaller, body: _Body, passed: Passed, *, dry_run: bool
+) -> tuple[SyncRun, list[NewItem]] | None:
+    """Accept the items not passed by, and record the run: queued, or done when nothing is
+    pending and nothing is to be closed. None, having stored nothing, when `passed` was
+    compared and another run of the client was accepted since."""
+    accepted = [
+        _accept(core, body, index, item)
+        for index, item in enumerate(body.items)
+        if index not in passed.refs
+    ]
+    done = passed.compared and not passed.absent(body.digests) and all(i.problems for i in accepted)
+    if passed.refs and not done:
+        # Present for closing the absent signals: their references, and nothing else.
+        accepted += [
+            NewItem(i, body.items[i].external_ref, ref, unchanged=True)
+            for i, ref in passed.refs.items()
+        ]
     run_id = uuid.uuid4()
 
-    def attempt() -> SyncRun:
+    def attempt() -> SyncRun | None:
         with core.transaction(write=True, actor=caller) as tx:
+            number = tx.sync_runs.next_number(caller.client_id)
+            if passed.compared and number != (passed.latest_run or 0) + 1:
+                return None
             tx.sync_runs.add_run(
                 run_id,
                 client_id=caller.client_id,
                 organisation_id=caller.organisation_id,
-                number=tx.sync_runs.next_number(caller.client_id),
+                number=number,
                 dry_run=dry_run,
                 items=accepted,
                 now=tx.now,
+                total=len(body.items),
+                unchanged=len(passed.refs),
+                done=done,
             )
             tx.record(AuditEntry("sync-run:create", "sync-run", run_id))
+            if done:
+                tx.record(AuditEntry("sync-run:apply", "sync-run", run_id))
             run = tx.sync_runs.run(run_id)
             assert run is not None
             tx.commit()
             return run
 
     run = with_retries(attempt)
-    refused = [i for i in accepted if i.problems]
-    return _view(run, [RunError(i.position, i.external_ref, list(i.problems)) for i in refused])
+    return None if run is None else (run, [i for i in accepted if i.problems])
 
 
-def _accept(core: Core, feed: Feed, staff: Roster, index: int, item: SyncItem) -> NewItem:
+def _accept(core: Core, body: _Body, index: int, item: SyncItem) -> NewItem:
     """The item as the run keeps it: pseudonymised, or with every problem it has."""
     problems = list(item.problems)
-    if item.professional_id is not None and item.professional_id not in staff:
+    if item.professional_id is not None and item.professional_id not in body.staff:
         problems.append(Problem("professionalId", NOT_OURS))
-    digest = external_ref_digest(core, feed, item.external_ref)
+    digest = body.digests[index]
     refused = NewItem(index, item.external_ref, digest, problems)
     try:
         desired = desired_signal(
@@ -178,14 +239,14 @@ def _accept(core: Core, feed: Feed, staff: Roster, index: int, item: SyncItem) -
             parent_bsns=item.parent_bsns or (),
             informatieplicht=item.informatieplicht,
             external_ref=None,  # digested above, the same way
-            feed=feed,
+            feed=body.feed,
         )
     except InvalidInput as invalid:
         more = [p for p in invalid.problems if not _covered(p.name, problems)]
         return replace(refused, problems=[*problems, *more])
     if problems:
         return refused
-    return _new_item(index, item.external_ref, digest, desired)
+    return _new_item(index, item.external_ref, digest, desired, body.prints[index])
 
 
 def _covered(name: str, problems: Sequence[Problem]) -> bool:
@@ -198,7 +259,9 @@ def _covered(name: str, problems: Sequence[Problem]) -> bool:
     return any(within(p.name, name) or within(name, p.name) for p in problems)
 
 
-def _new_item(index: int, external_ref: str, digest: str, desired: DesiredSignal) -> NewItem:
+def _new_item(
+    index: int, external_ref: str, digest: str, desired: DesiredSignal, mark: str | None
+) -> NewItem:
     duty = desired.informatieplicht
     postponement = duty.postponement
     return NewItem(
@@ -214,6 +277,7 @@ def _new_item(index: int, external_ref: str, digest: str, desired: DesiredSignal
         postponement_reason=postponement.reason.value if postponement else None,
         justification=postponement.justification if postponement else None,
         review_on=postponement.review_on if postponement else None,
+        fingerprint=mark,
     )
 
 

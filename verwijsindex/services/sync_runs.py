@@ -15,7 +15,9 @@ batch is rolled back.
 
 After the last item, the client's signals absent from the run are closed
 (`services.bulk.close_absent`). *Present* are the references of every item of the run,
-valid or not: an item in error still names a signal the source holds. How many will be
+valid or not: an item in error still names a signal the source holds; one passed by as
+unchanged when the run was accepted (`services.sync_unchanged`) is kept as its reference
+alone, already applied. How many will be
 closed is counted first (the engine's dry run) and recorded once with the start of the
 closing, so a run resumed half-way through closing still reports every one.
 
@@ -234,6 +236,7 @@ def _desired(item: PendingItem) -> DesiredSignal:
         birth_date=item.birth_date,
         informatieplicht=Informatieplicht(item.child_informed, item.parents_informed, postponement),
         external_ref=item.external_ref_digest,
+        fingerprint=item.fingerprint,
     )
 
 
