@@ -20,6 +20,7 @@ from verwijsindex.services.registration import register_signal
 from verwijsindex.services.signals import InformatieplichtUpdate
 from verwijsindex.web import forms
 from verwijsindex.web.context import actor, core, login_required
+from verwijsindex.web.history import earlier_signals
 from verwijsindex.web.pages import page
 from verwijsindex.web.professional import (
     PAGE_SIZE,
@@ -122,7 +123,9 @@ def _signal_page(signal: Signal, status: int = 200, **context: Any) -> Response:
 @bp.get("/signalen/<uuid:signal_id>")
 @login_required(Role.PROFESSIONAL)
 def show(signal_id: uuid.UUID) -> Response:
-    return _signal_page(signal_service.get_signal(core(), actor(), signal_id))
+    signal = signal_service.get_signal(core(), actor(), signal_id)
+    registered = request.args.get("melding") == "geregistreerd"
+    return _signal_page(signal, **earlier_signals(signal, registered=registered))
 
 
 @bp.post("/signalen/<uuid:signal_id>/informatieplicht")
