@@ -4,7 +4,7 @@
 two years are archived (and leave their matches), archived ones past their five years are
 deleted, and everything about a child who has turned 23 is deleted. It then sends the
 reminders that are due (`services.reminders`). `report_death` deletes
-everything about one child at once.
+everything about one child at once, by `erase_child`, which erasure on request uses too.
 
 Sweeps work in small batches, one short transaction each (retried as a whole after a
 deadlock), so that millions of signals never mean one long transaction or long-held locks.
@@ -253,18 +253,30 @@ def report_death(core: Core, bsn: Bsn) -> int:
 
     def attempt() -> int:
         with core.transaction(write=True) as tx:
-            # Lock the people first, as matching does, then read again under the locks so
-            # that a signal registered meanwhile is deleted too.
-            seen = tx.lifecycle.signals_on(child)
-            _, seen_parents = _people(seen, tx.lifecycle.parents_of_signals(r.id for r in seen))
-            locked = _lock_families(tx, {child}, seen_parents)
-            rows = tx.lifecycle.signals_on(child, for_update=True)
-            parents = tx.lifecycle.parents_of_signals(r.id for r in rows)
-            tx.matches.lock_persons(_people(rows, parents)[1] - locked)
-            _erase(tx, rows, parents)
+            rows, _ = erase_child(tx, child)
             tx.audit_log.forget_subject(tx.uow.session, child)
             tx.record(AuditEntry("child:report-death", related_ids=[r.id for r in rows]))
             tx.commit()
             return len(rows)
 
     return with_retries(attempt)
+
+
+def erase_child(
+    tx: Transaction, child: str
+) -> tuple[list[SignalRow], dict[uuid.UUID, list[domain.MatchRef]]]:
+    """Erase every signal on the child, active and archived, in the caller's transaction:
+    the rows erased, and the matches each was in (each one refreshed: shrunk or dissolved).
+
+    The one way to remove a child whole, shared by `report_death` and erasure on request
+    (`services.erasure`), so both remove exactly alike. The people are locked first, as
+    matching does, then the signals are read again under the locks, so a signal registered
+    meanwhile is erased too. The caller writes the audit records and forgets the subject.
+    """
+    seen = tx.lifecycle.signals_on(child)
+    _, seen_parents = _people(seen, tx.lifecycle.parents_of_signals(r.id for r in seen))
+    locked = _lock_families(tx, {child}, seen_parents)
+    rows = tx.lifecycle.signals_on(child, for_update=True)
+    parents = tx.lifecycle.parents_of_signals(r.id for r in rows)
+    tx.matches.lock_persons(_people(rows, parents)[1] - locked)
+    return rows, _erase(tx, rows, parents)
