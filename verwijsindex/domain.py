@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
@@ -210,6 +210,18 @@ class NewSignal:
     birth_date: date
     parents: tuple[Bsn, ...]
     informatieplicht: Informatieplicht
+    gemeente: str | None = None  # CBS code; None: the organisation's default (if any)
+
+
+UNKNOWN_GEMEENTE = "Unknown CBS gemeente code (e.g. GM0363 Amsterdam)."
+
+
+def gemeente_problems(gemeente: str | None, known: Container[str]) -> list[Problem]:
+    """A named gemeente must be on the bundled CBS list (`known`, passed in so the domain
+    stays free of data files); naming none is fine."""
+    if gemeente is None or gemeente in known:
+        return []
+    return [Problem("gemeente", UNKNOWN_GEMEENTE)]
 
 
 def new_signal_problems(
@@ -219,6 +231,8 @@ def new_signal_problems(
     parents: Sequence[Bsn] | None,
     informatieplicht: Informatieplicht | None,
     today: date,
+    gemeente: str | None = None,
+    known_gemeenten: Container[str] = frozenset(),
 ) -> list[Problem]:
     """Cross-field rules of contract section 5 ("Signal in").
 
@@ -244,6 +258,7 @@ def new_signal_problems(
         problems.extend(postponement_problems(informatieplicht.postponement, today))
         if birth_date is not None and birth_date <= today:
             problems.extend(informatieplicht_problems(informatieplicht, age_on(birth_date, today)))
+    problems.extend(gemeente_problems(gemeente, known_gemeenten))
     return problems
 
 
@@ -351,6 +366,8 @@ class Organisation:
     id: uuid.UUID
     name: str
     sector: Sector
+    # CBS code its professionals' signals carry unless they name another gemeente.
+    default_gemeente: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +413,7 @@ class Signal:
     informatieplicht: InformatieplichtView
     history_available: bool
     matches: tuple[MatchRef, ...] = ()
+    gemeente: str | None = None  # CBS code of the child's municipality, if named
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,8 @@ class SignalRegistered:
 
     signal_id: uuid.UUID
     professional_id: uuid.UUID
+    # Counted per gemeente too; carried here so counting needs no lookup.
+    gemeente: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from verwijsindex import domain
+from verwijsindex import domain, gemeenten
 from verwijsindex.api.context import core
 from verwijsindex.domain import Bsn, Informatieplicht, NewSignal, Postponement, PostponementReason
 from verwijsindex.pseudonym import parse_bsn
@@ -114,12 +114,23 @@ class SignalInSchema(StrictSchema):
         validate=validate.Length(max=domain.MAX_PARENTS),
     )
     informatieplicht = fields.Nested(InformatieplichtInSchema, required=True)
+    gemeente = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "CBS code of the child's municipality; absent: the organisation's "
+            "default (if any).",
+            "pattern": "^GM[0-9]{4}$",
+            "example": "GM0363",
+        },
+    )
 
     @validates_schema(skip_on_field_errors=False)
     def domain_rules(self, data: dict[str, Any], **_: Any) -> None:
         # Fields that failed to parse are absent or still raw here; check only the rest.
         parents = data.get("parent_bsns")
         duty = data.get("informatieplicht")
+        gemeente = data.get("gemeente")
         problems = domain.new_signal_problems(
             child=data.get("bsn"),
             birth_date=data.get("birth_date"),
@@ -128,6 +139,8 @@ class SignalInSchema(StrictSchema):
             else None,
             informatieplicht=duty if isinstance(duty, Informatieplicht) else None,
             today=core().local_date(core().now()),
+            gemeente=gemeente if isinstance(gemeente, str) else None,
+            known_gemeenten=gemeenten.current(),
         )
         if problems:
             errors: dict[str, list[str]] = {}
@@ -142,6 +155,7 @@ class SignalInSchema(StrictSchema):
             birth_date=data["birth_date"],
             parents=tuple(data["parent_bsns"]),
             informatieplicht=data["informatieplicht"],
+            gemeente=data["gemeente"],
         )
 
 
@@ -217,6 +231,9 @@ class SignalOutSchema(Schema):
     informatieplicht = fields.Nested(InformatieplichtOutSchema)
     history_available = fields.Boolean(data_key="historyAvailable")
     matches = fields.List(fields.Nested(MatchRefSchema))
+    gemeente = fields.String(
+        allow_none=True, metadata={"description": "CBS code of the child's municipality."}
+    )
 
 
 class SignalPageSchema(Schema):

@@ -19,16 +19,40 @@ def admin() -> None:
 @admin.command("create-organisation")
 @click.option("--name", required=True)
 @click.option("--sector", required=True, type=click.Choice([s.value for s in Sector]))
+@click.option(
+    "--default-gemeente",
+    help="CBS code (e.g. GM0363) its professionals' signals carry unless they name another.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def create_organisation(name: str, sector: str, as_json: bool) -> None:
+def create_organisation(
+    name: str, sector: str, default_gemeente: str | None, as_json: bool
+) -> None:
     """Create an organisation; prints its id."""
     with command_core() as core:
-        organisation = admin_service.create_organisation(core, name, sector)
+        organisation = admin_service.create_organisation(
+            core, name, sector, default_gemeente=default_gemeente
+        )
     emit(
         as_json,
-        {"id": str(organisation.id), "name": organisation.name, "sector": sector},
+        {
+            "id": str(organisation.id),
+            "name": organisation.name,
+            "sector": sector,
+            "defaultGemeente": organisation.default_gemeente,
+        },
         lambda: click.echo(str(organisation.id)),
     )
+
+
+@admin.command("set-organisation-gemeente")
+@click.option("--organisation", "organisation_id", required=True, help="Organisation id")
+@click.option("--gemeente", help="CBS code (e.g. GM0363); omit to clear the default.")
+def set_organisation_gemeente(organisation_id: str, gemeente: str | None) -> None:
+    """Set or clear the default gemeente of an organisation's signals."""
+    organisation = parse_uuid(organisation_id, "--organisation")
+    with command_core() as core:
+        changed = admin_service.set_organisation_gemeente(core, organisation, gemeente)
+    click.echo(changed.default_gemeente or "(none)")
 
 
 @admin.command("create-professional")

@@ -54,21 +54,39 @@ class Standing:
 
 
 def _organisation(row: OrganisationRow) -> Organisation:
-    return Organisation(row.id, row.name, Sector(row.sector))
+    return Organisation(row.id, row.name, Sector(row.sector), row.default_gemeente)
 
 
 class PeopleRepository(RepositoryBase):
-    def add_organisation(self, name: str, sector: Sector, now: datetime) -> Organisation:
-        row = OrganisationRow(id=uuid.uuid4(), name=name, sector=sector.value, created_at=now)
+    def add_organisation(
+        self, name: str, sector: Sector, now: datetime, default_gemeente: str | None = None
+    ) -> Organisation:
+        row = OrganisationRow(
+            id=uuid.uuid4(),
+            name=name,
+            sector=sector.value,
+            created_at=now,
+            default_gemeente=default_gemeente,
+        )
         self.session.add(row)
         self.session.flush()
-        return Organisation(row.id, row.name, Sector(row.sector))
+        return _organisation(row)
+
+    def set_default_gemeente(
+        self, organisation_id: uuid.UUID, gemeente: str | None
+    ) -> Organisation | None:
+        row = self.session.get(OrganisationRow, organisation_id)
+        if row is None:
+            return None
+        row.default_gemeente = gemeente
+        self.session.flush()
+        return _organisation(row)
 
     def organisation_named(self, name: str) -> Organisation | None:
         row = self.session.scalar(
             select(OrganisationRow).where(OrganisationRow.name == name).limit(1)
         )
-        return Organisation(row.id, row.name, Sector(row.sector)) if row else None
+        return _organisation(row) if row else None
 
     def professionals_of(self, organisation_id: uuid.UUID) -> list[Professional]:
         """Oldest first."""
@@ -84,7 +102,7 @@ class PeopleRepository(RepositoryBase):
 
     def organisation(self, organisation_id: uuid.UUID) -> Organisation | None:
         row = self.session.get(OrganisationRow, organisation_id)
-        return Organisation(row.id, row.name, Sector(row.sector)) if row else None
+        return _organisation(row) if row else None
 
     def add_professional(
         self,
@@ -131,10 +149,7 @@ class PeopleRepository(RepositoryBase):
             .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
             .where(ProfessionalRow.id.in_(wanted))
         ).all()
-        return {
-            p.id: self._professional(p, Organisation(o.id, o.name, Sector(o.sector)))
-            for p, o in rows
-        }
+        return {p.id: self._professional(p, _organisation(o)) for p, o in rows}
 
     def opened(
         self, rows: Iterable[tuple[ProfessionalRow, OrganisationRow]]

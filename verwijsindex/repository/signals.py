@@ -237,6 +237,7 @@ class SignalRepository(RepositoryBase):
             ),
             history_available=history_available,
             matches=tuple(matches),
+            gemeente=row.gemeente,
         )
 
     def seal_justification(self, signal_id: uuid.UUID, justification: str) -> bytes:

@@ -17,6 +17,7 @@ import pyotp
 from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
 
+from verwijsindex import gemeenten
 from verwijsindex.audit import AuditEntry
 from verwijsindex.domain import (
     InvalidInput,
@@ -26,6 +27,7 @@ from verwijsindex.domain import (
     Professional,
     Role,
     Sector,
+    gemeente_problems,
 )
 from verwijsindex.services.core import Actor, Core
 
@@ -52,18 +54,57 @@ def _on_behalf(actor: Actor | None) -> None:
 
 
 def create_organisation(
-    core: Core, name: str, sector: str, actor: Actor | None = None
+    core: Core,
+    name: str,
+    sector: str,
+    actor: Actor | None = None,
+    default_gemeente: str | None = None,
 ) -> Organisation:
+    """`default_gemeente` (a CBS code) is what its professionals' signals carry when they
+    name no gemeente themselves."""
     problems = _text_problem("name", name, 200)
     if sector not in {s.value for s in Sector}:
         problems.append(Problem("sector", "Must be one of: " + ", ".join(s.value for s in Sector)))
+    problems.extend(_default_gemeente_problems(default_gemeente))
     if problems:
         raise InvalidInput(problems)
     _on_behalf(actor)
     with core.transaction(write=True, actor=actor) as tx:
-        organisation = tx.people.add_organisation(name.strip(), Sector(sector), tx.now)
+        organisation = tx.people.add_organisation(
+            name.strip(), Sector(sector), tx.now, default_gemeente
+        )
         tx.record(AuditEntry("organisation:create", "organisation", organisation.id))
         tx.commit()
+    return organisation
+
+
+def _default_gemeente_problems(gemeente: str | None) -> list[Problem]:
+    return [
+        Problem("defaultGemeente", p.reason)
+        for p in gemeente_problems(gemeente, gemeenten.current())
+    ]
+
+
+def set_organisation_gemeente(
+    core: Core, organisation_id: uuid.UUID, gemeente: str | None, actor: Actor | None = None
+) -> Organisation:
+    """Set (or with None clear) an organisation's default gemeente. Signals already
+    registered keep the gemeente they were stored with. The default travels with the
+    cached actor (no statement on the hot path), so this process forgets its professionals'
+    cached actors; other processes pick the change up when theirs expire (minutes)."""
+    problems = _default_gemeente_problems(gemeente)
+    if problems:
+        raise InvalidInput(problems)
+    _on_behalf(actor)
+    with core.transaction(write=True, actor=actor) as tx:
+        organisation = tx.people.set_default_gemeente(organisation_id, gemeente)
+        if organisation is None:
+            raise NotFound("No such organisation.")
+        tx.record(AuditEntry("organisation:set-gemeente", "organisation", organisation.id))
+        members = [p.id for p in tx.people.professionals_of(organisation_id)]
+        tx.commit()
+    for member in members:
+        core.auth_cache.forget(member)
     return organisation
 
 

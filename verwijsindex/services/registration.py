@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from verwijsindex import domain
+from verwijsindex import domain, gemeenten
 from verwijsindex.audit import AuditEntry
 from verwijsindex.db import with_retries
 from verwijsindex.domain import (
@@ -87,9 +87,13 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
         parents=request.parents,
         informatieplicht=request.informatieplicht,
         today=domain.local_date(now),
+        gemeente=request.gemeente,
+        known_gemeenten=gemeenten.current(),
     )
     if problems:
         raise InvalidInput(problems)
+    # The organisation's default comes with the cached actor: no statement to look it up.
+    gemeente = request.gemeente or actor.professional.organisation.default_gemeente
     child = core.pseudonymiser.pseudonymise(request.child)
     parents = frozenset(core.pseudonymiser.pseudonymise(p) for p in request.parents)
     turns_23_at = domain.start_of_local_day(domain.turns_23_on(request.birth_date))
@@ -125,6 +129,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
                 child_birth_date=request.birth_date,
                 child_informed=duty.child_informed,
                 parents_informed=duty.parents_informed,
+                gemeente=gemeente,
             )
             set_postponement(tx, row, duty.postponement)
             try:
@@ -132,7 +137,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
             except IntegrityError:
                 # The partial unique index is the backstop for the check above.
                 raise _duplicate() from None
-            tx.emit(SignalRegistered(signal_id, actor.id))
+            tx.emit(SignalRegistered(signal_id, actor.id, gemeente))
             # Known here: counting and notifying at commit need not look it up.
             organisation = actor.professional.organisation
             tx.owners[signal_id] = SignalOwner(actor.id, organisation.id, organisation.sector.value)
