@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    tuple_,
     union,
     update,
 )
@@ -176,59 +178,81 @@ class SqlMatchStore:
     def apply_plan(
         self, plan: MatchPlan, match_type: MatchType, child: str | None
     ) -> list[MatchState]:
-        after: list[MatchState] = []
-        if plan.delete:
-            self.session.execute(delete(MatchRow).where(MatchRow.id.in_(plan.delete)))
-            for gone in plan.delete:
-                self._note(gone, match_type, self._first_seen.get(gone, frozenset()), frozenset())
-        for keep in plan.keep:
-            current = self._signal_ids_of(keep.match_id)
-            self._note(keep.match_id, match_type, frozenset(current), keep.signal_ids)
-            if current != keep.signal_ids:
-                if current - keep.signal_ids:
-                    self.session.execute(
-                        delete(MatchSignalRow).where(
-                            MatchSignalRow.match_id == keep.match_id,
-                            MatchSignalRow.signal_id.in_(current - keep.signal_ids),
-                        )
-                    )
-                self._link(keep.match_id, keep.signal_ids - current)
+        return self.apply_plans([(plan, match_type, child)])
+
+    def apply_plans(
+        self, plans: Sequence[tuple[MatchPlan, MatchType, str | None]]
+    ) -> list[MatchState]:
+        """Write several plans (each with its match type and, for a client match, its child)
+        with one statement per kind of write, however many matches they touch: a batch of
+        a bulk import forms dozens of matches, and a statement per match was most of its
+        time. Returns the matches the plans keep or create, plan by plan."""
+        gone = [(match_id, kind) for plan, kind, _ in plans for match_id in plan.delete]
+        if gone:
+            self.session.execute(delete(MatchRow).where(MatchRow.id.in_([m for m, _ in gone])))
+            for match_id, kind in gone:
+                self._note(match_id, kind, self._first_seen.get(match_id, frozenset()), frozenset())
+        kept = [(keep, kind) for plan, kind, _ in plans for keep in plan.keep]
+        current = self._signal_ids_of(k.match_id for k, _ in kept)
+        unlinked = [(k.match_id, s) for k, _ in kept for s in current[k.match_id] - k.signal_ids]
+        if unlinked:
             self.session.execute(
-                update(MatchRow)
-                .where(MatchRow.id == keep.match_id)
-                .values(updated_at=self._now, regisseur_id=keep.regisseur_id)
-            )
-            after.append(
-                MatchState(keep.match_id, match_type, self._now, keep.signal_ids, keep.regisseur_id)
-            )
-        for create in plan.create:
-            match_id = uuid.uuid4()
-            self.session.execute(
-                insert(MatchRow).values(
-                    id=match_id,
-                    type=match_type.value,
-                    child_pseudonym=child if match_type is MatchType.CLIENT else None,
-                    created_at=self._now,
-                    updated_at=self._now,
-                    regisseur_id=None,
+                delete(MatchSignalRow).where(
+                    tuple_(MatchSignalRow.match_id, MatchSignalRow.signal_id).in_(unlinked)
                 )
             )
-            self._link(match_id, create.signal_ids)
-            self._note(match_id, match_type, frozenset(), create.signal_ids)
-            after.append(MatchState(match_id, match_type, self._now, create.signal_ids, None))
+        links = [(k.match_id, s) for k, _ in kept for s in k.signal_ids - current[k.match_id]]
+        created: list[dict[str, Any]] = []
+        after: list[MatchState] = []
+        for plan, kind, child in plans:
+            for keep in plan.keep:
+                self._note(keep.match_id, kind, frozenset(current[keep.match_id]), keep.signal_ids)
+                after.append(
+                    MatchState(keep.match_id, kind, self._now, keep.signal_ids, keep.regisseur_id)
+                )
+            for create in plan.create:
+                match_id = uuid.uuid4()
+                created.append(
+                    {
+                        "id": match_id,
+                        "type": kind.value,
+                        "child_pseudonym": child if kind is MatchType.CLIENT else None,
+                        "created_at": self._now,
+                        "updated_at": self._now,
+                        "regisseur_id": None,
+                    }
+                )
+                links += [(match_id, s) for s in create.signal_ids]
+                self._note(match_id, kind, frozenset(), create.signal_ids)
+                after.append(MatchState(match_id, kind, self._now, create.signal_ids, None))
+        if created:
+            self.session.execute(insert(MatchRow).execution_options(render_nulls=True), created)
+        if links:
+            self.session.execute(
+                insert(MatchSignalRow),
+                [{"match_id": m, "signal_id": s, "linked_at": self._now} for m, s in links],
+            )
+        if kept:
+            self.session.execute(
+                update(MatchRow),
+                [
+                    {"id": k.match_id, "updated_at": self._now, "regisseur_id": k.regisseur_id}
+                    for k, _ in kept
+                ],
+            )
         return after
 
-    def _signal_ids_of(self, match_id: uuid.UUID) -> set[uuid.UUID]:
-        return set(
-            self.session.scalars(
-                select(MatchSignalRow.signal_id).where(MatchSignalRow.match_id == match_id)
-            )
-        )
-
-    def _link(self, match_id: uuid.UUID, signal_ids: Iterable[uuid.UUID]) -> None:
-        rows = [{"match_id": match_id, "signal_id": s, "linked_at": self._now} for s in signal_ids]
-        if rows:
-            self.session.execute(insert(MatchSignalRow), rows)
+    def _signal_ids_of(self, match_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
+        wanted = set(match_ids)
+        found: dict[uuid.UUID, set[uuid.UUID]] = {m: set() for m in wanted}
+        if wanted:
+            for match_id, signal_id in self.session.execute(
+                select(MatchSignalRow.match_id, MatchSignalRow.signal_id).where(
+                    MatchSignalRow.match_id.in_(wanted)
+                )
+            ):
+                found[match_id].add(signal_id)
+        return found
 
     def lock_match(self, match_id: uuid.UUID) -> None:
         """Row lock on the match, so designation and matching never overwrite each other."""

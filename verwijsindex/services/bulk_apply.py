@@ -9,17 +9,20 @@ A batch, in order:
    locked in one sorted statement, the same per-person locks `services.registration` takes,
    so an ordinary `POST /signals` on one of these children waits for the batch or the
    batch for it, and exactly one of them forms the match;
-3. under the locks: the items' existing signals are read in one statement; signals whose
-   source reference now names another professional or child are closed;
+3. under the locks: the items' existing signals are read in one statement (one index probe
+   per child, planned alike with or without statistics: `BulkRepository.active_rows`);
+   signals whose source reference now names another professional or child are closed;
 4. own signals with another informatieplicht are updated (as `PATCH /signals/{id}`);
 5. the new signals' families are walked for the whole batch (locking every further person
    reached, as `matching.family_of` does for one), the new signals inserted in one
-   statement, and the stored matches reconciled once for every family a new signal joined.
+   statement, and the stored matches reconciled once for every family a new signal joined,
+   every match of the batch written together (`SqlMatchStore.apply_plans`).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -37,6 +40,7 @@ from verwijsindex.matching import (
     family_match_qualifies,
     plan_matches,
 )
+from verwijsindex.matching.rules import MatchPlan
 from verwijsindex.models import SignalRow
 from verwijsindex.repository import SignalOwner
 from verwijsindex.repository.bulk import BulkRepository, FeedSignal
@@ -86,10 +90,11 @@ def apply_items(
         {p for i in candidates for p in (i.child, *i.parents)}
         | {p for s in referenced.values() for p in (s.child, *s.parents)}
     )
+    # The referenced signals are found again by their own pair, now under the locks: one
+    # closed in the meantime is not found (nor one taken over by another signal since).
     rows = repository.active_rows(
-        {i.child for i in candidates},
-        {i.professional_id for i in candidates},
-        {s.id for s in referenced.values()},
+        {(i.professional_id, i.child) for i in candidates}
+        | {(s.professional_id, s.child) for s in referenced.values()}
     )
     by_id = {r.id: r for r in rows}
     moved = [
@@ -307,22 +312,27 @@ def _reconcile(
     if not touched:
         return {}
     existing = tx.matches.matches_of_signals({s.id for g in touched for s in g})
-    after: list[MatchState] = []
+    on_child: dict[str, list[SignalFacts]] = defaultdict(list)
+    for signal in (s for g in touched for s in g):
+        on_child[signal.child].append(signal)
+    clients_of: dict[uuid.UUID, list[MatchState]] = defaultdict(list)
+    for match in (m for m in existing if m.type is MatchType.CLIENT):
+        for signal_id in match.signal_ids:
+            clients_of[signal_id].append(match)
+    plans: list[tuple[MatchPlan, MatchType, str | None]] = []
     for child in sorted({s.child for s in joined}):
-        on_child = [s for g in touched for s in g if s.child == child]
-        if len(on_child) < 2:
+        if len(on_child[child]) < 2:
             continue
-        ids = {s.id for s in on_child}
-        clients = [m for m in existing if m.type is MatchType.CLIENT and m.signal_ids & ids]
-        plan = plan_matches([on_child], clients, client_match_qualifies)
-        after += tx.matches.apply_plan(plan, MatchType.CLIENT, child)
+        clients = {m.id: m for s in on_child[child] for m in clients_of[s.id]}
+        plan = plan_matches([on_child[child]], list(clients.values()), client_match_qualifies)
+        plans.append((plan, MatchType.CLIENT, child))
     families = [m for m in existing if m.type is MatchType.FAMILY]
-    plan = plan_matches(touched, families, family_match_qualifies)
-    after += tx.matches.apply_plan(plan, MatchType.FAMILY, None)
-    return {
-        signal_id: [MatchRef(m.id, m.type) for m in after if signal_id in m.signal_ids]
-        for signal_id in new_ids
-    }
+    plans.append((plan_matches(touched, families, family_match_qualifies), MatchType.FAMILY, None))
+    matches_of: dict[uuid.UUID, list[MatchRef]] = defaultdict(list)
+    for match in tx.matches.apply_plans(plans):
+        for signal_id in match.signal_ids & new_ids:
+            matches_of[signal_id].append(MatchRef(match.id, match.type))
+    return matches_of
 
 
 # --- a dry run --------------------------------------------------------------------------------
