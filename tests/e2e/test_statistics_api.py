@@ -18,6 +18,7 @@ from verwijsindex.events import SignalRegistered
 from verwijsindex.models import statistics_counts
 from verwijsindex.repository.statistics import counts_between
 from verwijsindex.services import Core
+from verwijsindex.services import admin as admin_service
 from verwijsindex.services.auth import personal_token
 from verwijsindex.services.lifecycle import run_maintenance
 from verwijsindex.services.signals import register_signal
@@ -243,6 +244,8 @@ def test_every_read_is_audited(world: World) -> None:
         ("?pageSize=101", {"pageSize"}),
         ("?cursor=nonsense", {"cursor"}),
         ("?cursor=2026-13.onderwijs", {"cursor"}),
+        ("?gemeente=GM9999", {"gemeente"}),
+        ("?gemeente=Amsterdam&pageSize=0", {"gemeente", "pageSize"}),
     ],
 )
 def test_bad_queries_are_400_naming_every_problem(
@@ -253,6 +256,57 @@ def test_bad_queries_are_400_naming_every_problem(
     assert response.status_code == 400, response.get_json()
     assert response.mimetype == "application/problem+json"
     assert {p["name"] for p in response.get_json()["invalidParams"]} == names
+
+
+def test_counts_can_be_asked_per_gemeente_with_small_cells_still_null(world: World) -> None:
+    bea, anna, bert = beheerder(world), school(world), care(world)
+    for child in CHILDREN[:5]:
+        anna.signal(child, gemeente="GM0363")
+    anna.signal(CHILDREN[5], gemeente="GM0599")
+    anna.signal(CHILDREN[6])  # no gemeente: only in the totals
+    # A match is counted under the gemeente of the signal whose registration created it.
+    bert.signal(CHILDREN[5], gemeente="GM0599")
+    amsterdam = items(bea, "?gemeente=GM0363")
+    assert amsterdam == [
+        {
+            "month": "2026-11",
+            "sector": "onderwijs",
+            "signals": 5,
+            "clientMatches": 0,
+            "familyMatches": 0,
+        }
+    ]
+    rotterdam = {row["sector"]: row for row in items(bea, "?gemeente=GM0599")}
+    assert rotterdam["onderwijs"]["signals"] is None  # 1: hidden
+    assert rotterdam["onderwijs"]["clientMatches"] is None
+    assert rotterdam["jeugdhulp"]["clientMatches"] is None
+    assert items(bea, "?gemeente=GM0935") == []
+    totals = {row["sector"]: row for row in items(bea)}
+    assert totals["onderwijs"]["signals"] == 7
+
+
+def test_a_signal_without_a_named_gemeente_is_counted_under_its_organisations_default(
+    world: World, core: Core
+) -> None:
+    bea, anna = beheerder(world), school(world)
+    admin_service.set_organisation_gemeente(core, anna.organisation_id, "GM0344")
+    for child in CHILDREN[:5]:
+        anna.signal(child)
+    assert items(bea, "?gemeente=GM0344")[0]["signals"] == 5
+
+
+def test_pages_of_one_gemeente_keep_the_gemeente_in_the_next_link(
+    world: World, clock: FakeClock
+) -> None:
+    bea, anna = beheerder(world), school(world)
+    anna.signal(CHILDREN[0], gemeente="GM0363")
+    bert = care(world)
+    bert.signal(CHILDREN[1], gemeente="GM0363")
+    first = bea.get(f"{PATH}?gemeente=GM0363&pageSize=1").get_json()
+    assert len(first["items"]) == 1
+    assert "gemeente=GM0363" in first["next"]
+    second = bea.get(first["next"]).get_json()
+    assert [r["sector"] for r in first["items"] + second["items"]] == ["jeugdhulp", "onderwijs"]
 
 
 def test_sixty_months_may_be_asked_for(world: World) -> None:
@@ -267,6 +321,7 @@ def test_the_openapi_document_describes_statistics(world: World) -> None:
         "until",
         "pageSize",
         "cursor",
+        "gemeente",
     }
     assert {"200", "400", "401", "403"} <= set(operation["responses"])
     assert "once for *each* sector" in operation["description"]
@@ -339,6 +394,23 @@ def test_compacting_past_months_folds_their_rows_and_every_answer_stays_the_same
         i for i in shown if i["month"] == "2026-11"
     ]
     assert compact_statistics(core) == 0  # safe to run again
+
+
+def test_compacting_keeps_the_gemeente_of_every_count(
+    world: World, core: Core, clock: FakeClock
+) -> None:
+    bea, anna = beheerder(world), school(world)
+    for child in CHILDREN[:5]:
+        anna.signal(child, gemeente="GM0363")
+    for child in CHILDREN[5:10]:
+        anna.signal(child)
+    clock.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    renew(core, bea)
+    assert compact_statistics(core) > 0
+    assert statistics_rows(core) == 2  # one per cell: Amsterdam's and the one without
+    november = "?from=2026-11&until=2026-11"
+    assert items(bea, f"{november}&gemeente=GM0363")[0]["signals"] == 5
+    assert items(bea, november)[0]["signals"] == 10
 
 
 def test_maintenance_folds_the_counting_rows_of_past_months(

@@ -40,9 +40,19 @@ class Statistics(MethodView):
 
         Small cells are hidden: a count from 1 to 4 is `null`, so that in a small region a
         count cannot point at a person; 0 is shown as 0. Every request is audited.
+
+        `gemeente` (a CBS code) narrows the counts to one municipality: signals that named
+        it (or got it as their organisation's default) and matches created by registering
+        such a signal.
         """
         after = _cursor_key(query["cursor"]) if "cursor" in query else None
-        rows = statistics(core(), actor(), query.get("from_month"), query.get("until_month"))
+        rows = statistics(
+            core(),
+            actor(),
+            query.get("from_month"),
+            query.get("until_month"),
+            query.get("gemeente"),
+        )
         if after is not None:
             rows = [r for r in rows if (r.month, r.sector) > after]
         page_size = query["page_size"]
@@ -55,6 +65,7 @@ class Statistics(MethodView):
                 **{
                     "from": _month_text(query.get("from_month")),
                     "until": _month_text(query.get("until_month")),
+                    "gemeente": query.get("gemeente"),
                     "pageSize": page_size,
                 },
             )

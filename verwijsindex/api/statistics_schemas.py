@@ -6,9 +6,11 @@ import re
 from datetime import date
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from verwijsindex import gemeenten
 from verwijsindex.api.schemas import StrictSchema
+from verwijsindex.domain import gemeente_problems
 from verwijsindex.services.statistics import MAX_MONTHS, SMALL_CELL_THRESHOLD
 
 _MONTH = re.compile(r"[2-9][0-9]{3}-(0[1-9]|1[0-2])")
@@ -52,6 +54,21 @@ class StatisticsQuerySchema(StrictSchema):
         load_default=100, data_key="pageSize", validate=validate.Range(min=1, max=100)
     )
     cursor = fields.String(validate=validate.Length(max=60))
+    gemeente = fields.String(
+        metadata={
+            "description": "Only what was counted under this gemeente (CBS code, e.g. GM0363): "
+            "signals naming it and matches their registration created. Without it, every "
+            "count, also those without a gemeente.",
+            "pattern": "^GM[0-9]{4}$",
+            "example": "GM0363",
+        },
+    )
+
+    @validates("gemeente")
+    def known_gemeente(self, value: str, **_: Any) -> None:
+        problems = gemeente_problems(value, gemeenten.current())
+        if problems:
+            raise ValidationError(problems[0].reason)
 
 
 class StatisticsRowSchema(Schema):

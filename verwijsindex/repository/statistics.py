@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import TypeAlias
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -21,27 +22,41 @@ from verwijsindex.models.statistics import statistics_counts as counts
 _ADD = insert(counts)
 _CELL = (counts.c.month, counts.c.sector, counts.c.kind)
 
+# (sector, kind, gemeente), or (sector, kind) for a count without a gemeente (NULL).
+Cell: TypeAlias = tuple[str, str] | tuple[str, str, str | None]
+Counts: TypeAlias = Mapping[tuple[str, str, str | None], int] | Mapping[tuple[str, str], int]
 
-def add_counts(session: Session, month: date, added: Mapping[tuple[str, str], int]) -> None:
-    """Add `added` (by sector and kind) to the month: one insert of every non-zero cell."""
+
+def _gemeente(cell: Cell) -> str | None:
+    return cell[2] if len(cell) == 3 else None
+
+
+def add_counts(session: Session, month: date, added: Counts) -> None:
+    """Add `added` (by sector, kind and gemeente) to the month: one insert of every
+    non-zero cell."""
+    cells = {(cell[0], cell[1], _gemeente(cell)): n for cell, n in added.items() if n}
     rows = [
-        {"month": month, "sector": sector, "kind": kind, "count": n}
-        for (sector, kind), n in sorted(added.items())
-        if n
+        {"month": month, "sector": sector, "kind": kind, "gemeente": gemeente, "count": n}
+        for (sector, kind, gemeente), n in sorted(
+            cells.items(), key=lambda i: (i[0][0], i[0][1], i[0][2] or "")
+        )
     ]
     if rows:
         # executemany of one cached statement (sent as one multi-row INSERT).
         session.execute(_ADD, rows)
 
 
-def counts_between(session: Session, first: date, last: date) -> list[tuple[date, str, str, int]]:
-    """(month, sector, kind, count) for the months `first` to `last` inclusive, in key order."""
-    rows = session.execute(
-        select(*_CELL, func.sum(counts.c.count))
-        .where(counts.c.month >= first, counts.c.month <= last)
-        .group_by(*_CELL)
-        .order_by(*_CELL)
-    ).all()
+def counts_between(
+    session: Session, first: date, last: date, gemeente: str | None = None
+) -> list[tuple[date, str, str, int]]:
+    """(month, sector, kind, count) for the months `first` to `last` inclusive, in key order:
+    over every gemeente (and none), or only those counted under `gemeente`."""
+    query = select(*_CELL, func.sum(counts.c.count)).where(
+        counts.c.month >= first, counts.c.month <= last
+    )
+    if gemeente is not None:
+        query = query.where(counts.c.gemeente == gemeente)
+    rows = session.execute(query.group_by(*_CELL).order_by(*_CELL)).all()
     return [(m, s, k, int(c)) for m, s, k, c in rows]
 
 
@@ -53,17 +68,22 @@ def compact(session: Session, before: date) -> int:
     inserts their sums, so a row added meanwhile stays and is summed when read.
     """
     taken = session.execute(
-        delete(counts).where(counts.c.month < before).returning(*_CELL, counts.c.count)
+        delete(counts)
+        .where(counts.c.month < before)
+        .returning(*_CELL, counts.c.gemeente, counts.c.count)
     ).all()
-    sums: dict[tuple[date, str, str], int] = {}
-    for month, sector, kind, count in taken:
-        sums[month, sector, kind] = sums.get((month, sector, kind), 0) + count
+    sums: dict[tuple[date, str, str, str | None], int] = {}
+    for month, sector, kind, gemeente, count in taken:
+        cell = (month, sector, kind, gemeente)
+        sums[cell] = sums.get(cell, 0) + count
     if sums:
         session.execute(
             _ADD,
             [
-                {"month": m, "sector": s, "kind": k, "count": n}
-                for (m, s, k), n in sorted(sums.items())
+                {"month": m, "sector": s, "kind": k, "gemeente": g, "count": n}
+                for (m, s, k, g), n in sorted(
+                    sums.items(), key=lambda i: (*i[0][:3], i[0][3] or "")
+                )
             ],
         )
     return len(taken) - len(sums)

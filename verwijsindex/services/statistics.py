@@ -16,6 +16,11 @@ professional's organisation:
   Growing, shrinking and dissolving count nothing; a match split off another one when a
   family falls apart is a new match and counts.
 
+Each count also carries a gemeente (CBS code): a signal its own (as registered, the
+organisation's default included); a match the gemeente of the signal whose registration
+created it, which is its newest signal. Counts without one (no gemeente named, a match
+created otherwise, counted before gemeenten existed) have none, and are only in the totals.
+
 Reading hides small cells: a count of 1 to 4 is shown as None, since in a small region
 "one signal from justitie this month" can point at a person. Zero is shown: nobody is
 behind it.
@@ -28,8 +33,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from verwijsindex import gemeenten
 from verwijsindex.audit import AuditEntry
-from verwijsindex.domain import Forbidden, InvalidInput, MatchType, Problem, Role, local_date
+from verwijsindex.domain import (
+    Forbidden,
+    InvalidInput,
+    MatchType,
+    Problem,
+    Role,
+    gemeente_problems,
+    local_date,
+)
 from verwijsindex.events import SignalRegistered
 from verwijsindex.models.statistics import CLIENT_MATCHES, FAMILY_MATCHES, SIGNALS
 from verwijsindex.repository.statistics import add_counts, compact, counts_between
@@ -56,19 +70,22 @@ def count_statistics(tx: Transaction) -> None:
     insert of the counts, after a lookup of the sectors involved unless the use case
     already noted them (`Transaction.signal_owners`).
     """
-    registered = [e.signal_id for e in tx.events if isinstance(e, SignalRegistered)]
+    # The gemeente comes with the event: counting it needs no statement.
+    gemeente_of = {e.signal_id: e.gemeente for e in tx.events if isinstance(e, SignalRegistered)}
+    registered = list(gemeente_of)
     created = [c for c in tx.matches.changes() if not c.before]
     if not registered and not created:
         return
     owners = tx.signal_owners([*registered, *(s for c in created for s in c.after)])
     sector_of = {s: o.sector for s, o in owners.items()}
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: Counter[tuple[str, str, str | None]] = Counter()
     for signal_id in registered:
         if signal_id in sector_of:
-            counts[sector_of[signal_id], SIGNALS] += 1
+            counts[sector_of[signal_id], SIGNALS, gemeente_of[signal_id]] += 1
     for change in created:
+        gemeente = next((gemeente_of[s] for s in change.after if s in gemeente_of), None)
         for sector in {sector_of[s] for s in change.after if s in sector_of}:
-            counts[sector, _KIND_OF_MATCH[change.type]] += 1
+            counts[sector, _KIND_OF_MATCH[change.type], gemeente] += 1
     add_counts(tx.uow.session, _month_of(tx.now), counts)
 
 
@@ -131,19 +148,27 @@ def hide_small(count: int) -> int | None:
 
 
 def statistics(
-    core: Core, actor: Actor, from_month: date | None = None, until_month: date | None = None
+    core: Core,
+    actor: Actor,
+    from_month: date | None = None,
+    until_month: date | None = None,
+    gemeente: str | None = None,
 ) -> list[StatisticsRow]:
     """Counts per month and sector, oldest month first, sectors in alphabetical order; only
-    (month, sector) pairs with anything counted. Beheerder only; every read is audited."""
+    (month, sector) pairs with anything counted. With `gemeente`, only what was counted
+    under that gemeente. Beheerder only; every read is audited."""
     if not actor.professional.has_role(Role.BEHEERDER):
         # As `records_refusals` does (it cannot be imported here: see the imports).
         core.record_denied(actor, AuditEntry(READ, "statistics"))
         raise Forbidden(f"This requires the role {Role.BEHEERDER.value}.")
+    problems = gemeente_problems(gemeente, gemeenten.current())
+    if problems:
+        raise InvalidInput(problems)
     first, last = statistics_window(
         core.local_date(core.now()).replace(day=1), from_month, until_month
     )
     with core.transaction(write=True, actor=actor) as tx:
-        found = counts_between(tx.uow.session, first, last)
+        found = counts_between(tx.uow.session, first, last, gemeente)
         tx.record(AuditEntry(READ, "statistics"))
         tx.commit()
     cells: dict[tuple[date, str], dict[str, int]] = {}
