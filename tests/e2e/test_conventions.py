@@ -38,6 +38,7 @@ IMPLEMENTED = {
     "/matches/{match_id}/regisseur": {"put", "delete"},
     "/signals/{signal_id}/history": {"get"},
     "/subject-access-requests": {"post"},
+    "/erasure-requests": {"post"},
     "/audit-events": {"get"},
     "/statistics": {"get"},
     "/matches/{match_id}/follow-up": {"put", "delete"},

@@ -6,7 +6,10 @@ it out here, in person only (web session with its second factor, or a personal t
 signal removed on request is not archived: it is erased for good, row and pseudonyms, exactly
 as a report of death erases (`lifecycle.erase_child`, the same locks and the same match
 refresh), so matches shrink or dissolve and their participants hear of it by mail and webhook
-as for any removal.
+as for any removal: the participants left in a match hear that it changed or dissolved
+(webhook, change feed; a shrinking match mails nobody). As with every erasure, the removed
+signals' own authors are not told: their signals, and the links by which they would be
+found, are gone.
 
 The request is about the child: signals on which the person is named as a *parent* are not
 touched. A parent's own objection concerns their child's signals, which is this request
