@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from verwijsindex import domain
+from verwijsindex import domain, gemeenten
 from verwijsindex.domain import (
     Bsn,
     CloseReason,
@@ -39,8 +39,17 @@ PARENTS_INFORMED = "parents_informed"
 REASON = "postponement_reason"
 JUSTIFICATION = "postponement_justification"
 REVIEW_ON = "postponement_review_on"
+GEMEENTE = "gemeente"
 # Fields whose typed value may be shown again after an error; BSN fields are not among them.
-ECHOED = (BIRTH_DATE, CHILD_INFORMED, PARENTS_INFORMED, REASON, JUSTIFICATION, REVIEW_ON)
+ECHOED = (
+    BIRTH_DATE,
+    CHILD_INFORMED,
+    PARENTS_INFORMED,
+    REASON,
+    JUSTIFICATION,
+    REVIEW_ON,
+    GEMEENTE,
+)
 
 BSN_INVALID = "Dit is geen geldig BSN. Een BSN heeft 9 cijfers en voldoet aan de elfproef."
 DATE_INVALID = "Vul een geldige datum in, zoals 14-03-2015."
@@ -69,6 +78,7 @@ _FIELD_MESSAGES_NL = {
     REASON: "Kies een reden voor het uitstel.",
     JUSTIFICATION: "Geef een onderbouwing voor het uitstel.",
     REVIEW_ON: "De datum voor herbeoordeling moet in de toekomst liggen.",
+    GEMEENTE: "Kies een gemeente uit de lijst.",
 }
 # Who must be informed is fully said by the problem's name; its English reason is not needed.
 _NAMED_BY_FIELD = {CHILD_INFORMED, PARENTS_INFORMED}
@@ -82,6 +92,7 @@ _FIELD_OF_PROBLEM = {
     "informatieplicht.postponement.reason": REASON,
     "informatieplicht.postponement.justification": JUSTIFICATION,
     "informatieplicht.postponement.reviewOn": REVIEW_ON,
+    "gemeente": GEMEENTE,
 }
 _LISTED = re.compile(r"parentBsns\[(\d+)\]")
 
@@ -210,6 +221,8 @@ def parse_signal_form(form: Mapping[str, str], today: date) -> SignalForm:
             parents.append(parsed)
             parent_fields.append(name)
 
+    # Empty: none chosen, so the organisation's default (if any) applies.
+    gemeente = form.get(GEMEENTE, "").strip() or None
     meant, postponement = _postponement(form, today, errors)
     informatieplicht = (
         None
@@ -228,12 +241,14 @@ def parse_signal_form(form: Mapping[str, str], today: date) -> SignalForm:
         parents=parents,
         informatieplicht=informatieplicht,
         today=today,
+        gemeente=gemeente,
+        known_gemeenten=gemeenten.current(),
     )
     for name, message in errors_of_problems(problems, parent_fields).items():
         errors.setdefault(name, message)
     if errors or child is None or birth_date is None or informatieplicht is None:
         return SignalForm(None, errors, values, tuple(parent_fields))
-    signal = NewSignal(child, birth_date, tuple(parents), informatieplicht)
+    signal = NewSignal(child, birth_date, tuple(parents), informatieplicht, gemeente)
     return SignalForm(signal, {}, values, tuple(parent_fields))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from verwijsindex import gemeenten
 from verwijsindex.domain import CloseReason, Conflict, InvalidInput, Role, Signal, SignalStatus
 from verwijsindex.services import signals as signal_service
 from verwijsindex.services.registration import register_signal
@@ -69,6 +70,8 @@ def _new_page(
         today=_today(),
         tomorrow=_today() + timedelta(days=1),
         parent_fields=forms.PARENT_FIELDS,
+        gemeenten=gemeenten.current().by_name(),
+        default_gemeente=actor().professional.organisation.default_gemeente,
     )
 
 
@@ -116,6 +119,7 @@ def _signal_page(signal: Signal, status: int = 200, **context: Any) -> Response:
         registered=request.args.get("melding") == "geregistreerd",
         notice=notice(NOTICES),
         today=_today(),
+        gemeente_naam=gemeenten.current().name_of(signal.gemeente) if signal.gemeente else None,
         **context,
     )
 
