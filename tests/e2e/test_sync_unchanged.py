@@ -14,6 +14,8 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import fields, replace
+from datetime import date
 from typing import Any
 
 import pytest
@@ -23,15 +25,18 @@ from tests.conftest import CHILD_BSN, PARENT_BSN, SIBLING_BSN, FakeClock, World
 from tests.e2e.test_privacy import database_contents, forbidden_forms
 from tests.e2e.test_sync_api import active_signals, item, report, source, valid_bsns
 from verwijsindex.api.sync_items import read_items
-from verwijsindex.domain import Role
+from verwijsindex.domain import Informatieplicht, Postponement, PostponementReason, Role
 from verwijsindex.models import AuditEventRow, SignalRow, SyncRunItemRow
 from verwijsindex.services import Core, sync_unchanged
 from verwijsindex.services import sync as sync_service
 from verwijsindex.services.auth import SystemCaller
+from verwijsindex.services.bulk import Feed
 from verwijsindex.services.delivery import Worker
 from verwijsindex.services.directory import deactivate_professional
+from verwijsindex.services.sync import SyncItem
 
 N = 6
+_DAY = date(2027, 1, 1)
 
 
 def pupils(world: World, count: int = N) -> tuple[Any, list[dict[str, Any]]]:
@@ -199,6 +204,31 @@ def test_a_synced_signal_patched_by_hand_gets_its_sources_informatieplicht_back(
     assert school.put(items).get_json()["status"] == ("done" if shortcut else "queued")
 
 
+def test_a_signal_moved_to_a_colleague_behind_the_fingerprints_back_is_noticed(
+    world: World, core: Core, shortcut: bool
+) -> None:
+    """As a transfer would (contract 10) if it forgot to clear the fingerprint: the signal's
+    professional is compared too, and the sync does what it always did with a reference
+    that names another professional: close that signal, create the source's."""
+    anna, items = pupils(world)
+    bart = world.professional("Bart de Vries")
+    school = source(world, anna.organisation_id)
+    school.sync(items)
+    moved = active_signals(anna)[0]["id"]
+    with core.transaction(write=True) as tx:
+        tx.uow.session.execute(
+            update(SignalRow)
+            .where(SignalRow.id == uuid.UUID(moved))
+            .values(professional_id=bart.professional_id)
+        )
+        tx.commit()
+
+    run = school.sync(items)
+
+    assert report(run) == (1, 0, 1, N - 1)
+    assert len(active_signals(anna)) == N and active_signals(bart) == []
+
+
 def test_a_put_while_an_earlier_run_is_queued_takes_the_full_path_in_order(
     world: World, core: Core
 ) -> None:
@@ -349,6 +379,60 @@ def test_a_dry_run_passes_unchanged_items_by_and_reports_as_before(
     assert (identical["dryRun"], report(identical)) == (True, (0, 0, 0, N))
     assert (changed["dryRun"], report(changed)) == (True, (1, 0, 1, N - 1))
     assert len(active_signals(anna)) == N
+
+
+# --- the fingerprint ----------------------------------------------------------------------------
+
+
+def test_the_fingerprint_covers_every_field_of_an_item(world: World, core: Core) -> None:
+    """A field the fingerprint left out would let a change to it pass as unchanged: a new
+    field of `SyncItem` fails here until it is in the fingerprint (and given a value below)."""
+    anna = world.professional("Anna Jansen")
+    feed = Feed(anna.organisation_id, uuid.uuid4())
+    postponed = Informatieplicht(
+        False, False, Postponement(PostponementReason.NOT_IN_INTEREST_OF_CHILD, "Nu niet.", _DAY)
+    )
+    base = SyncItem("pupil-1", anna.professional_id, CHILD_BSN, _DAY, [PARENT_BSN], postponed)
+    other = {
+        "external_ref": "pupil-2",
+        "professional_id": uuid.uuid4(),
+        "bsn": SIBLING_BSN,
+        "birth_date": _DAY.replace(day=2),
+        "parent_bsns": [PARENT_BSN, SIBLING_BSN],
+        "informatieplicht": replace(postponed, child_informed=True),
+    }
+    duty = [
+        replace(postponed, parents_informed=True),
+        Informatieplicht(False, False, None),
+        replace(postponed, postponement=replace(postponed.postponement, justification="Later.")),
+        replace(
+            postponed, postponement=replace(postponed.postponement, review_on=_DAY.replace(month=2))
+        ),
+        replace(
+            postponed,
+            postponement=replace(
+                postponed.postponement, reason=PostponementReason.NOT_REASONABLY_POSSIBLE
+            ),
+        ),
+    ]
+    named = {f.name for f in fields(SyncItem)} - {"problems"}
+    assert named == set(other), "a new SyncItem field: put it in the fingerprint, and here"
+
+    mark = sync_unchanged.fingerprint(core, feed, base)
+    variants = [replace(base, **{name: value}) for name, value in other.items()]
+    variants += [replace(base, informatieplicht=d) for d in duty]
+    variants.append(replace(base, external_ref="pupil-1", parent_bsns=[PARENT_BSN]))  # same
+    marks = [sync_unchanged.fingerprint(core, feed, v) for v in variants]
+
+    assert mark is not None and None not in marks
+    assert marks[:-1].count(mark) == 0 and marks[-1] == mark
+    assert len(set(marks[:-1])) == len(marks) - 1
+    other_client = sync_unchanged.fingerprint(core, Feed(anna.organisation_id, uuid.uuid4()), base)
+    assert other_client != mark
+    parents_reordered = replace(base, parent_bsns=[SIBLING_BSN, PARENT_BSN])
+    assert sync_unchanged.fingerprint(core, feed, parents_reordered) == sync_unchanged.fingerprint(
+        core, feed, replace(base, parent_bsns=[PARENT_BSN, SIBLING_BSN])
+    )
 
 
 # --- privacy ------------------------------------------------------------------------------------

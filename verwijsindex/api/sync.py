@@ -67,6 +67,11 @@ class SyncSignals(MethodView):
         client's runs one at a time in the order they were accepted: follow it at
         `Location`. `dryRun=true` reports what would happen and changes nothing.
 
+        Items unchanged since this client's last sync are `unchanged` at once. When nothing
+        else is left to do (no item changed, none of this client's signals left out, no
+        earlier run still queued or running), the run is `done` in this answer already,
+        with its report: no need to follow it.
+
         The whole body is refused (400) for an unknown field, or an `externalRef` that is
         missing, not 1 to 100 characters, or used twice; with more than 10,000 signals,
         or over 16 MiB, it is a 413.

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, insert, select
 
@@ -49,6 +50,7 @@ _ACTIVE = SignalStatus.ACTIVE.value
 __all__ = [
     "BatchOutcome",
     "ClaimedRun",
+    "FedSignal",
     "NewItem",
     "PendingItem",
     "RunError",
@@ -78,6 +80,20 @@ class NewItem:
     postponement_reason: str | None = None
     justification: str | None = None
     review_on: date | None = None
+
+
+class FedSignal(NamedTuple):
+    """An active signal of a sync as the next body is compared with it: its reference
+    digest, the fingerprint of the item last applied to it (None: changed by hand since, or
+    never fingerprinted), and what a hand could have changed without clearing it."""
+
+    external_ref: str
+    fingerprint: str | None
+    professional_id: uuid.UUID
+    child_informed: bool
+    parents_informed: bool
+    postponement_reason: str | None
+    review_on: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,17 +215,24 @@ class SyncRunRepository(SyncQueue):
         ).one()
         return int(latest or 0), bool(open_runs)
 
-    def feed_fingerprints(self, client_id: uuid.UUID) -> dict[str, str | None]:
-        """The client's active signals: reference digest → the fingerprint of the item
-        last applied to it (None: changed by hand since, or never fingerprinted)."""
+    def feed_signals(self, client_id: uuid.UUID) -> list[FedSignal]:
+        """The client's active signals, as a new body is compared with them."""
         rows = self.session.execute(
-            select(SignalRow.external_ref, SignalRow.feed_fingerprint).where(
+            select(
+                SignalRow.external_ref,
+                SignalRow.feed_fingerprint,
+                SignalRow.professional_id,
+                SignalRow.child_informed,
+                SignalRow.parents_informed,
+                SignalRow.postponement_reason,
+                SignalRow.review_on,
+            ).where(
                 SignalRow.feed_client_id == client_id,
                 SignalRow.status == _ACTIVE,
                 SignalRow.external_ref.is_not(None),
             )
         )
-        return {str(ref): mark for ref, mark in rows}
+        return [FedSignal(str(row[0]), *row[1:]) for row in rows]
 
     # --- reading ---------------------------------------------------------------------------
 
