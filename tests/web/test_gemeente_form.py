@@ -8,6 +8,7 @@ import re
 
 from tests.conftest import CHILD_BSN, OTHER_CHILD_BSN
 from tests.web.conftest import Browser, Login
+from tests.web.test_beheer_pages import assert_error_next_to, submit
 from tests.web.test_professional_pages import register, signal_form, text
 from verwijsindex.services import Core
 from verwijsindex.services import admin as admin_service
@@ -77,3 +78,32 @@ def test_a_chosen_gemeente_stays_chosen_after_another_error(login: Login) -> Non
     answer = anna.post("/signalen/nieuw", signal_form("123456789", gemeente="GM0599"))
     assert answer.status_code == 400
     assert options(text(answer))["GM0599"] == ("Rotterdam", True)
+
+
+# --- the beheerder sets an organisation's default ---------------------------------------------
+
+
+def test_a_beheerder_gives_a_new_organisation_a_default_gemeente(login: Login) -> None:
+    bea = login("Bea Beheer", "Regio Utrecht", "jeugdhulp", roles=("beheerder",))
+    form = text(bea.get("/beheer/organisaties/nieuw"))
+    assert '<label for="default_gemeente">' in form
+    assert '<option value="GM0344">Utrecht</option>' in form
+    answer = submit(
+        bea,
+        "/beheer/organisaties/nieuw",
+        {"name": "Wijkteam Oost", "sector": "jeugdhulp", "default_gemeente": "GM0344"},
+    )
+    assert answer.status_code == 303
+    listed = text(bea.follow(answer))
+    assert re.search(r"<td>Wijkteam Oost</td>\s*<td>Jeugdhulp</td>\s*<td>Utrecht</td>", listed)
+
+
+def test_an_unknown_default_gemeente_is_an_error_next_to_the_field(login: Login) -> None:
+    bea = login("Bea Beheer", "Regio Utrecht", "jeugdhulp", roles=("beheerder",))
+    answer = submit(
+        bea,
+        "/beheer/organisaties/nieuw",
+        {"name": "Wijkteam Oost", "sector": "jeugdhulp", "default_gemeente": "GM9999"},
+    )
+    assert answer.status_code == 400
+    assert_error_next_to(text(answer), "default_gemeente", "Kies een gemeente uit de lijst.")

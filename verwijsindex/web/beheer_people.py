@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from verwijsindex import gemeenten
 from verwijsindex.domain import InvalidInput, NotFound, Organisation, Professional, Role, Sector
 from verwijsindex.services import admin, directory, invitations
 from verwijsindex.web import forms
@@ -59,9 +60,13 @@ _REASONS_NL = {
         "U kunt uzelf niet deactiveren. Een andere beheerder kan dat wel."
     ),
 }
-_FIELD_OF = {"role": "roles"}
+_FIELD_OF = {"role": "roles", "defaultGemeente": "default_gemeente"}
 # Each field's own message where the service's reason would name the wrong thing.
-_FIELD_MESSAGES = {"sector": NO_SECTOR, "roles": NO_ROLE}
+_FIELD_MESSAGES = {
+    "sector": NO_SECTOR,
+    "roles": NO_ROLE,
+    "default_gemeente": "Kies een gemeente uit de lijst.",
+}
 INACTIVE_INVITATION = (
     "Deze professional is gedeactiveerd. Heractiveer hem of haar eerst; daarna kunt u een "
     "uitnodiging maken."
@@ -88,6 +93,8 @@ def people_helpers() -> dict[str, Any]:
         "role_hints": ROLE_HINTS,
         "role_list": lambda roles: ", ".join(ROLES_NL[r] for r in Role if r in roles),
         "sector_options": [(s.value, SECTORS_NL[s]) for s in Sector],
+        "gemeente_options": [(g.code, g.naam) for g in gemeenten.current().by_name()],
+        "gemeente_naam": gemeenten.current().name_of,
         "organisation_options": lambda organisations: [
             (str(o.id), f"{o.name} ({SECTORS_NL[o.sector]})") for o in organisations
         ],
@@ -115,11 +122,21 @@ def organisations() -> Response:
 def new_organisation() -> Response:
     if request.method == "GET":
         return page("web/beheer/organisation_new.html", errors={}, values={})
-    values = {"name": request.form.get("name", ""), "sector": request.form.get("sector", "")}
+    values = {
+        "name": request.form.get("name", ""),
+        "sector": request.form.get("sector", ""),
+        "default_gemeente": request.form.get("default_gemeente", "").strip(),
+    }
     if values["sector"] not in {s.value for s in Sector}:
         values["sector"] = ""
     try:
-        admin.create_organisation(core(), values["name"], values["sector"], actor())
+        admin.create_organisation(
+            core(),
+            values["name"],
+            values["sector"],
+            actor(),
+            default_gemeente=values["default_gemeente"] or None,
+        )
     except InvalidInput as error:
         errors = dutch_errors(error)
         return page("web/beheer/organisation_new.html", 400, errors=errors, values=values)
