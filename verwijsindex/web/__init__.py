@@ -15,11 +15,20 @@ from werkzeug.exceptions import HTTPException
 
 from verwijsindex.audit import RequestContext, request_context
 from verwijsindex.domain import DomainError, Forbidden, NotFound, Role
-from verwijsindex.web import auth, beheer, history, home, matches, privacy, signals
+from verwijsindex.web import auth, beheer, erasure, history, home, matches, privacy, signals
 from verwijsindex.web.context import check_csrf, csrf_token, set_cookies, web_session
 from verwijsindex.web.pages import page
 
-BLUEPRINTS = [auth.bp, home.bp, signals.bp, history.bp, matches.bp, beheer.bp, privacy.bp]
+BLUEPRINTS = [
+    auth.bp,
+    home.bp,
+    signals.bp,
+    history.bp,
+    matches.bp,
+    beheer.bp,
+    privacy.bp,
+    erasure.bp,
+]
 
 # Everything from here; inline scripts and styles are not allowed at all.
 CONTENT_SECURITY_POLICY = (
