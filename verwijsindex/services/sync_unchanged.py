@@ -152,7 +152,7 @@ def pass_by(
         if mark is not None
         and (signal := by_print.get(mark)) is not None
         and _as_stated(signal, item)
-        and item.professional_id in staff
+        and item.professional_id in staff.ids
         and item.bsn is not None
         and pairs[item.professional_id, item.bsn.strip()] == 1
         and valid(item)
