@@ -4,6 +4,7 @@ at the person's request (art. 7.1.4.6 lid 1, 7.1.5; AVG 16, 17, 21; contract sec
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -299,3 +300,25 @@ def test_the_openapi_document_describes_the_operation(world: World) -> None:
     assert {"200", "400", "401", "403"} <= set(operation["responses"])
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema
+
+
+def test_no_bsn_or_unkeyed_hash_of_one_in_the_logs_the_database_or_the_answers(
+    world: World, clock: FakeClock, core: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # includes SQLAlchemy's statements and parameters
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    s = scenario(world, clock)
+    s.officer.responses.clear()
+    assert erase(s.officer, INVALID_BSN).status_code == 400
+    assert erase(s.officer, reason="because").status_code == 400
+    assert erase(s.anna).status_code == 403
+    assert len(erase(s.officer).get_json()["removed"]) == 3
+    logs = "\n".join(r.getMessage() for r in caplog.records).encode()
+    assert b"DELETE" in logs, "SQL logging should have been captured"
+    answers = b"\n".join(r.get_data() for api in (s.officer, s.anna) for r in api.responses[-4:])
+    database = database_contents(core)
+    for bsn in (CHILD_BSN, INVALID_BSN):
+        for form in forbidden_forms(bsn):
+            assert form not in logs, f"a form of {bsn} is in the logs"
+            assert form not in database, f"a form of {bsn} is in the database"
+            assert form not in answers, f"a form of {bsn} is in an answer"
