@@ -27,6 +27,7 @@ from tests.e2e.test_sync_api import active_signals, item, report, source, valid_
 from verwijsindex.api.sync_items import read_items
 from verwijsindex.domain import Informatieplicht, Postponement, PostponementReason, Role
 from verwijsindex.models import AuditEventRow, SignalRow, SyncRunItemRow
+from verwijsindex.repository.bulk import BulkRepository
 from verwijsindex.services import Core, sync_unchanged
 from verwijsindex.services import sync as sync_service
 from verwijsindex.services.auth import SystemCaller
@@ -202,6 +203,39 @@ def test_a_synced_signal_patched_by_hand_gets_its_sources_informatieplicht_back(
     assert back["informatieplicht"]["childInformed"] is True
     # Applied again, it has its fingerprint again: the next identical sync passes it by.
     assert school.put(items).get_json()["status"] == ("done" if shortcut else "queued")
+
+
+def test_a_justification_patched_by_hand_gets_its_sources_back(
+    world: World, core: Core, shortcut: bool
+) -> None:
+    """Only the cleared fingerprint can tell: the reason and review date stay the same, and
+    the justification is not compared (it is sealed)."""
+    anna, items = pupils(world, 2)
+    postponement = {
+        "reason": "not_in_interest_of_child",
+        "justification": "Informeren brengt het kind nu in gevaar.",
+        "reviewOn": "2027-06-01",
+    }
+    duty = {"childInformed": False, "parentsInformed": False, "postponement": postponement}
+    items[0] = {**items[0], "informatieplicht": duty}
+    school = source(world, anna.organisation_id)
+    school.sync(items)
+    [signal] = [s for s in active_signals(anna) if s["informatieplicht"]["postponed"]]
+    rewritten = {**postponement, "justification": "Anders verwoord."}
+    patched = anna.patch(
+        f"/api/v1/signals/{signal['id']}",
+        json={"informatieplicht": {"postponement": rewritten}},
+    )
+    assert patched.status_code == 200, patched.get_json()
+
+    run = school.sync(items)
+
+    assert report(run) == (0, 1, 0, 1)
+    with core.transaction(write=False) as tx:
+        row = tx.signals.signal_row(uuid.UUID(signal["id"]))
+        assert row is not None
+        opened = BulkRepository(tx.uow.session, tx.keys).justification(row)
+    assert opened == postponement["justification"]
 
 
 def test_a_signal_moved_to_a_colleague_behind_the_fingerprints_back_is_noticed(

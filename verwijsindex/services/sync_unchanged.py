@@ -47,7 +47,6 @@ keyed hash for its reference digest: it is the one read.
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -143,9 +142,6 @@ def pass_by(
         stored = tx.sync_runs.feed_signals(client_id)
     by_print = {s.fingerprint: s for s in stored if s.fingerprint is not None}
     valid = _Validity(domain.local_date(core.now()))
-    pairs = Counter(
-        (i.professional_id, i.bsn.strip()) for i in items if i.bsn is not None and not i.problems
-    )
     refs = {
         index: signal.external_ref
         for index, (item, mark) in enumerate(zip(items, prints, strict=True))
@@ -153,11 +149,24 @@ def pass_by(
         and (signal := by_print.get(mark)) is not None
         and _as_stated(signal, item)
         and item.professional_id in staff.ids
-        and item.bsn is not None
-        and pairs[item.professional_id, item.bsn.strip()] == 1
         and valid(item)
     }
+    # An item repeating another's professional and child goes to the engine with it, which
+    # skips the repeat. Two items passed by never repeat each other (each has its own active
+    # signal, and one professional has one on a child), so only the others need looking at.
+    others = {
+        _pair(item)
+        for index, item in enumerate(items)
+        if index not in refs and item.bsn is not None and not item.problems
+    }
+    if others:
+        refs = {index: ref for index, ref in refs.items() if _pair(items[index]) not in others}
     return Passed(refs, frozenset(s.external_ref for s in stored), latest_run)
+
+
+def _pair(item: SyncItem) -> tuple[uuid.UUID | None, str]:
+    """The professional and child an item names, as the engine tells repeats apart."""
+    return item.professional_id, (item.bsn or "").strip()
 
 
 def _as_stated(signal: FedSignal, item: SyncItem) -> bool:
