@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import (
     Select,
     String,
-    TextClause,
     Uuid,
     and_,
     bindparam,
@@ -41,24 +40,32 @@ from verwijsindex.repository.base import RepositoryBase
 
 ACTIVE = SignalStatus.ACTIVE.value
 _SIGNAL_COLUMNS = [c for c in SignalRow.__table__.columns]
+# The tables a batch grows and that its own later batches (and every registration) look up
+# by key: the planner chooses those lookups' plans by these tables' statistics.
+PLANNED_TABLES = ("signals", "signal_parents", "matches", "match_signals")
 
 
-def _many_signals_with_parents_on_postgresql() -> TextClause:
+def _many_signals_with_parents_on_postgresql() -> str:
     """Every signal of a batch and all their parents in one statement: one array per column
     (`unnest`), the signals' INSERT a data-modifying CTE that the parents' INSERT joins, so
-    the foreign key is satisfied, whatever the number of rows (one compiled statement)."""
+    the foreign key is satisfied, whatever the number of rows (one compiled statement).
+
+    Driver-level SQL, for its `%(name)b` placeholders: psycopg sends these arrays in binary,
+    element by element as they are, where as text it would format and quote each of the
+    batch's five thousand values in Python (a fifth of an import's own time went there)."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     names = ", ".join(c.name for c in _SIGNAL_COLUMNS)
     arrays = ", ".join(
-        f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in _SIGNAL_COLUMNS
+        f"CAST(%({c.name})b AS {c.type.compile(dialect=dialect)}[])" for c in _SIGNAL_COLUMNS
     )
     # Only the model's own column names and types are formatted in; the values are bound.
-    return text(
+    return (
         f"WITH new_signals AS (INSERT INTO signals ({names}) "  # noqa: S608
         f"SELECT * FROM unnest({arrays}) RETURNING id) "
         "INSERT INTO signal_parents (signal_id, parent_pseudonym) "
         "SELECT p.signal_id, p.parent_pseudonym "
-        "FROM unnest(CAST(:parent_signal_ids AS UUID[]), CAST(:parent_pseudonyms AS VARCHAR[])) "
+        "FROM unnest(CAST(%(parent_signal_ids)b AS UUID[]), "
+        "CAST(%(parent_pseudonyms)b AS VARCHAR[])) "
         "AS p(signal_id, parent_pseudonym) JOIN new_signals n ON n.id = p.signal_id"
     )
 
@@ -66,20 +73,21 @@ def _many_signals_with_parents_on_postgresql() -> TextClause:
 _ADD_SIGNALS_ON_POSTGRESQL = _many_signals_with_parents_on_postgresql()
 
 
-def _on_each_child(pairs: set[tuple[uuid.UUID, str]]) -> Select[SignalRow]:
-    """The active signals of these pairs, found child by child: a LATERAL subquery per
-    child, fenced by `OFFSET 0` so that the planner neither merges it into one set-wise join
-    nor pushes the outer conditions into it. Inside, nothing but the child is asked for, so
-    the only index it can probe is the one that leads with the child
+def _on_each_child() -> Select[SignalRow]:
+    """The active signals of some (professional, child) pairs, found child by child: a
+    LATERAL subquery per child, fenced by `OFFSET 0` so that the planner neither merges it
+    into one set-wise join nor pushes the outer conditions into it. Inside, nothing but the
+    child is asked for, so the only index it can probe is the one that leads with the child
     (`ix_signals_child_pseudonym_status`); the status and the professional are checked on
     the child's few signals (its archived ones included) outside. A status condition inside
     made every partial index on active signals a candidate, and without statistics the
     planner took one of those and read it whole, for every child
-    (tests/integration/test_query_plans.py)."""
+    (tests/integration/test_query_plans.py). The pairs are bound as two arrays,
+    `wanted_children` and `wanted_professionals`."""
     wanted = (
         func.unnest(
-            cast(bindparam("wanted_children", [c for _, c in pairs]), ARRAY(String)),
-            cast(bindparam("wanted_professionals", [p for p, _ in pairs]), ARRAY(Uuid)),
+            cast(bindparam("wanted_children"), ARRAY(String)),
+            cast(bindparam("wanted_professionals"), ARRAY(Uuid)),
         )
         .table_valued("child_pseudonym", "professional_id")
         .render_derived(name="wanted")
@@ -102,6 +110,9 @@ def _on_each_child(pairs: set[tuple[uuid.UUID, str]]) -> Select[SignalRow]:
             ),
         )
     )
+
+
+_ON_EACH_CHILD = _on_each_child()  # built once: building it cost more than running it
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +201,11 @@ class BulkRepository(RepositoryBase):
         if not wanted:
             return []
         if self.session.get_bind().dialect.name == "postgresql":
-            return list(self.session.scalars(_on_each_child(wanted)))
+            arrays = {
+                "wanted_children": [c for _, c in wanted],
+                "wanted_professionals": [p for p, _ in wanted],
+            }
+            return list(self.session.scalars(_ON_EACH_CHILD, arrays))
         return list(
             self.session.scalars(
                 select(SignalRow).where(
@@ -212,7 +227,7 @@ class BulkRepository(RepositoryBase):
         links = [(s, p) for s, ps in parents.items() for p in ps]
         if connection.dialect.name == "postgresql":
             columns = {c.name: [v.get(c.key) for v in values] for c in _SIGNAL_COLUMNS}
-            connection.execute(
+            connection.exec_driver_sql(
                 _ADD_SIGNALS_ON_POSTGRESQL,
                 {
                     **columns,
@@ -227,6 +242,28 @@ class BulkRepository(RepositoryBase):
                 insert(SignalParentRow),
                 [{"signal_id": s, "parent_pseudonym": p} for s, p in links],
             )
+
+    def stale_statistics(self, at_least: int) -> list[str]:
+        """PostgreSQL: which of `PLANNED_TABLES` have had at least `at_least` rows changed,
+        and more than their statistics count, since they were last analysed (never, for a
+        freshly migrated table): those whose statistics no longer describe them."""
+        found = self.session.scalars(
+            text(
+                "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+                "WHERE s.relid = ANY(CAST(:tables AS regclass[])) "
+                "AND s.n_mod_since_analyze >= :at_least AND s.n_mod_since_analyze > c.reltuples"
+            ),
+            {"tables": list(PLANNED_TABLES), "at_least": at_least},
+        )
+        return [str(name) for name in found]
+
+    def analyse(self, tables: Sequence[str]) -> None:
+        """PostgreSQL's ANALYZE of these tables (of `PLANNED_TABLES` only); its statistics
+        are kept when the transaction commits. Not the tables' owner: a warning, no error."""
+        names = ", ".join(t for t in PLANNED_TABLES if t in tables)
+        if names:
+            # Only our own table names are formatted in.
+            self.session.execute(text(f"ANALYZE {names}"))
 
     def feed_page(
         self,

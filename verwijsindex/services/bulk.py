@@ -164,6 +164,9 @@ def apply_batch(
     than once, each time in a fresh transaction.
     """
 
+    # The planner's statistics first: the batch's lookups are planned by them.
+    bulk_apply.refresh_statistics(core, at_least=BATCH_SIZE)
+
     def attempt() -> BulkReport:
         report = BulkReport()
         with core.transaction(write=True, actor=_Source(who)) as tx:
