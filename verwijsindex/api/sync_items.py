@@ -40,6 +40,15 @@ REQUIRED = "Missing data for required field."
 UNKNOWN = "Unknown field."
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _REASONS = {r.value: r for r in PostponementReason}
+_FIELD_SET = frozenset(FIELDS)
+_DUTY_FIELD_SET = frozenset(DUTY_FIELDS)
+# The four informatieplichten without a postponement, by their two booleans: one object each,
+# shared by every item that states it.
+_TOLD = {
+    (child, parents): Informatieplicht(child, parents)
+    for child in (False, True)
+    for parents in (False, True)
+}
 
 
 class _Item:
@@ -68,12 +77,51 @@ def read_items(raw: Sequence[Mapping[str, Any]]) -> list[SyncItem]:
     items: list[SyncItem] = []
     refused: list[Problem] = []
     for index, body in enumerate(raw):
+        plain = _plain(body)
+        if plain is not None:
+            items.append(plain)
+            continue
         found = _Item(index)
         items.append(_read(found, body))
         refused += found.refused
     if refused:
         raise InvalidInput(refused, "The body cannot be accepted; see invalidParams.")
     return items
+
+
+def _plain(body: Any) -> SyncItem | None:
+    """The common item, read in one go: every field there and of its type, no unknown
+    field, no postponement. None for anything else, which `_read` then reads field by
+    field, with its problems. A nightly body is mostly such items, and this reads them in
+    half the time (a unit test holds the two readings to the same result)."""
+    if type(body) is not dict or not _FIELD_SET.issuperset(body):
+        return None
+    ref, born = body.get("externalRef"), body.get("birthDate")
+    professional, bsn = body.get("professionalId"), body.get("bsn")
+    parents, duty = body.get("parentBsns", []), body.get("informatieplicht")
+    if not (
+        type(ref) is str
+        and 1 <= len(ref) <= MAX_EXTERNAL_REF_LENGTH
+        and type(professional) is str
+        and type(bsn) is str
+        and type(born) is str
+        and type(parents) is list
+        and len(parents) <= domain.MAX_PARENTS
+        and type(duty) is dict
+        and _DUTY_FIELD_SET.issuperset(duty)
+        and duty.get("postponement") is None
+        and _ISO_DATE.fullmatch(born)
+        and all(type(parent) is str for parent in parents)
+    ):
+        return None
+    child_told, parents_told = duty.get("childInformed", False), duty.get("parentsInformed", False)
+    if type(child_told) is not bool or type(parents_told) is not bool:
+        return None
+    told = _TOLD[child_told, parents_told]
+    try:
+        return SyncItem(ref, uuid.UUID(professional), bsn, date.fromisoformat(born), parents, told)
+    except ValueError:
+        return None
 
 
 def _read(item: _Item, body: Mapping[str, Any]) -> SyncItem:
