@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 
 from verwijsindex.domain import Problem, SignalStatus
 from verwijsindex.models import SignalRow, SyncRunItemRow, SyncRunRow, SystemClientRow
@@ -41,11 +41,13 @@ from verwijsindex.repository.sync_queue import (
 # The items' table, and the signals', for Core statements.
 _ITEMS_TABLE = SyncRunItemRow.metadata.tables[ITEMS_TABLE]
 _SIGNALS_TABLE = SignalRow.metadata.tables[SignalRow.__tablename__]
-# A row of an item passed by as unchanged: every column but its place and reference empty
-# (one multi-row INSERT needs the same keys in every row).
-_NOTHING_BUT_THE_REFERENCE: dict[str, object] = {
-    c.name: None for c in _ITEMS_TABLE.columns if c.name not in ("run_id", "position")
-}
+# The items passed by as unchanged (`services.sync_unchanged`): their place and reference,
+# already applied. Only the table's own names are formatted in; the values are bound.
+_PASSED_ON_POSTGRESQL = text(
+    f"INSERT INTO {ITEMS_TABLE} (run_id, position, state, external_ref) "  # noqa: S608
+    f"SELECT CAST(:run_id AS UUID), p.position, '{APPLIED}', p.ref FROM unnest("
+    "CAST(:positions AS INTEGER[]), CAST(:refs AS VARCHAR[])) AS p(position, ref)"
+)
 _ACTIVE = SignalStatus.ACTIVE.value
 
 __all__ = [
@@ -168,21 +170,37 @@ class SyncRunRepository(SyncQueue):
                 attempts=0,
             )
         )
-        if items:
+        connection = self.session.connection()
+        kept = [i for i in items if not i.unchanged]
+        if kept:
             # Core, not the ORM's bulk insert: its bookkeeping per row doubled the time.
-            self.session.connection().execute(
-                insert(_ITEMS_TABLE), [self._item(run_id, i) for i in items]
+            connection.execute(insert(_ITEMS_TABLE), [self._item(run_id, i) for i in kept])
+        passed = [i for i in items if i.unchanged]
+        if passed and connection.dialect.name == "postgresql":
+            # Up to 10,000 rows of a position and a reference: one statement, two arrays.
+            connection.execute(
+                _PASSED_ON_POSTGRESQL,
+                {
+                    "run_id": run_id,
+                    "positions": [i.position for i in passed],
+                    "refs": [i.external_ref_digest for i in passed],
+                },
+            )
+        elif passed:
+            connection.execute(
+                insert(_ITEMS_TABLE),
+                [
+                    {
+                        "run_id": run_id,
+                        "position": i.position,
+                        "state": APPLIED,
+                        "external_ref": i.external_ref_digest,
+                    }
+                    for i in passed
+                ],
             )
 
     def _item(self, run_id: uuid.UUID, item: NewItem) -> dict[str, object]:
-        if item.unchanged:
-            return {
-                **_NOTHING_BUT_THE_REFERENCE,
-                "run_id": run_id,
-                "position": item.position,
-                "state": APPLIED,
-                "external_ref": item.external_ref_digest,
-            }
         where = f"{run_id}:{item.position}"
         return {
             "run_id": run_id,

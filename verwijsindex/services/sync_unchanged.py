@@ -153,20 +153,23 @@ def pass_by(
     }
     # An item repeating another's professional and child goes to the engine with it, which
     # skips the repeat. Two items passed by never repeat each other (each has its own active
-    # signal, and one professional has one on a child), so only the others need looking at.
-    others = {
-        _pair(item)
-        for index, item in enumerate(items)
-        if index not in refs and item.bsn is not None and not item.problems
-    }
+    # signal, and one professional has one on a child), so only the others need looking at:
+    # usually none or a few, so they are indexed by child, and each item passed by costs a
+    # string lookup.
+    others: dict[str, set[uuid.UUID | None]] = {}
+    for index, item in enumerate(items):
+        if index not in refs and item.bsn is not None and not item.problems:
+            others.setdefault(item.bsn.strip(), set()).add(item.professional_id)
     if others:
-        refs = {index: ref for index, ref in refs.items() if _pair(items[index]) not in others}
+        refs = {index: ref for index, ref in refs.items() if not _repeats(items[index], others)}
     return Passed(refs, frozenset(s.external_ref for s in stored), latest_run)
 
 
-def _pair(item: SyncItem) -> tuple[uuid.UUID | None, str]:
-    """The professional and child an item names, as the engine tells repeats apart."""
-    return item.professional_id, (item.bsn or "").strip()
+def _repeats(item: SyncItem, others: dict[str, set[uuid.UUID | None]]) -> bool:
+    """Whether another item names the same professional and child (as the engine tells
+    repeats apart: the BSN stripped, which the pseudonym is made of)."""
+    professionals = others.get((item.bsn or "").strip())
+    return professionals is not None and item.professional_id in professionals
 
 
 def _as_stated(signal: FedSignal, item: SyncItem) -> bool:
