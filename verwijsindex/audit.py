@@ -161,7 +161,7 @@ class AuditLog:
         }
         if connection.dialect.name == "postgresql":
             columns = {name: [row[name] for row in rows] for name in RECORD_COLUMNS}
-            connection.execute(APPEND_ON_POSTGRESQL, {**columns, **head_values})
+            connection.exec_driver_sql(APPEND_ON_POSTGRESQL, {**columns, **head_values})
         else:
             connection.execute(insert(AuditEventRow), rows)
             connection.execute(MOVE_HEAD, head_values)

@@ -20,7 +20,6 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
-    text,
     true,
     update,
 )
@@ -67,18 +66,22 @@ def _postgresql_type(column_type: TypeEngine[Any]) -> str:
 
 
 # The records, one array per column, and the head moved, in one statement whatever the number
-# of records: so it is compiled once (SQLAlchemy never caches multi-row VALUES).
+# of records: so it is the same statement every time (SQLAlchemy never caches multi-row
+# VALUES). Driver-level SQL (`Connection.exec_driver_sql`), for psycopg's `%(name)b`
+# placeholders: the arrays go in binary, value by value as they are, where as text psycopg
+# formats and quotes each of a bulk batch's thousands of values in Python.
 RECORD_COLUMNS = tuple(c.key for c in AuditEventRow.__table__.columns)
 # Built once from the model's own column names: nothing from outside goes into the text.
-APPEND_ON_POSTGRESQL = text(
+APPEND_ON_POSTGRESQL = (
     "WITH new_records AS (INSERT INTO audit_events ("  # noqa: S608
     + ", ".join(RECORD_COLUMNS)
     + ") SELECT * FROM unnest("
     + ", ".join(
-        f"CAST(:{c.key} AS {_postgresql_type(c.type)}[])" for c in AuditEventRow.__table__.columns
+        f"CAST(%({c.key})b AS {_postgresql_type(c.type)}[])"
+        for c in AuditEventRow.__table__.columns
     )
-    + ")) UPDATE audit_heads SET seq = :head_seq, mac = :head_mac, head_mac = :head_head_mac"
-    " WHERE chain = :head_chain"
+    + ")) UPDATE audit_heads SET seq = %(head_seq)s, mac = %(head_mac)s,"
+    " head_mac = %(head_head_mac)s WHERE chain = %(head_chain)s"
 )
 
 
