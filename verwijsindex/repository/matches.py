@@ -17,7 +17,6 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     delete,
-    insert,
     select,
     text,
     tuple_,
@@ -40,6 +39,7 @@ from verwijsindex.models import (
 )
 from verwijsindex.pseudonym import lock_id
 from verwijsindex.repository.signals import SignalOwner
+from verwijsindex.repository.unnest import insert_rows
 
 ACTIVE = SignalStatus.ACTIVE.value
 
@@ -225,11 +225,13 @@ class SqlMatchStore:
                 links += [(match_id, s) for s in create.signal_ids]
                 self._note(match_id, kind, frozenset(), create.signal_ids)
                 after.append(MatchState(match_id, kind, self._now, create.signal_ids, None))
-        if created:
-            self.session.execute(insert(MatchRow).execution_options(render_nulls=True), created)
-        if links:
-            self.session.execute(
-                insert(MatchSignalRow),
+        if created or links:
+            self.session.flush()  # the links name signals the ORM may not have written yet
+            connection = self.session.connection()
+            insert_rows(connection, MatchRow, created)
+            insert_rows(
+                connection,
+                MatchSignalRow,
                 [{"match_id": m, "signal_id": s, "linked_at": self._now} for m, s in links],
             )
         if kept:
