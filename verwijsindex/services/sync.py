@@ -50,7 +50,7 @@ from verwijsindex.services.bulk import (
 )
 from verwijsindex.services.core import Core
 from verwijsindex.services.refusals import Refusal, records_refusals
-from verwijsindex.services.sync_unchanged import NOTHING, Passed, fingerprint, pass_by
+from verwijsindex.services.sync_unchanged import NOTHING, Passed, fingerprints, pass_by
 
 __all__ = ["MAX_ITEMS", "RunError", "RunView", "SyncItem", "accept_sync", "get_run"]
 
@@ -149,7 +149,7 @@ def accept_sync(
         raise InvalidInput(problems, "The body cannot be accepted; see invalidParams.")
     feed = Feed(caller.organisation_id, caller.client_id)
     staff = roster(core, caller.organisation_id)
-    prints = [fingerprint(core, feed, i) for i in items]
+    prints = fingerprints(core, feed, items)
     passed = pass_by(core, caller.client_id, staff, items, prints)
     digests = [
         passed.refs.get(index) or external_ref_digest(core, feed, item.external_ref)

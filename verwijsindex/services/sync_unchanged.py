@@ -69,6 +69,19 @@ def fingerprint(core: Core, feed: Feed, item: SyncItem) -> str | None:
     """The item's keyed fingerprint; None for an item with a problem of its own (it is
     reported, never passed by). It covers every field of `SyncItem` (a unit test holds a
     new field to that): a field left out would let a change to it pass as unchanged."""
+    return fingerprints(core, feed, [item])[0]
+
+
+def fingerprints(core: Core, feed: Feed, items: Sequence[SyncItem]) -> list[str | None]:
+    """`fingerprint` of each item."""
+    client, lookup = str(feed.client_id), core.keys.lookup
+    return [
+        lookup(PURPOSE, content) if (content := _content(client, item)) is not None else None
+        for item in items
+    ]
+
+
+def _content(client: str, item: SyncItem) -> str | None:
     duty = item.informatieplicht
     if (
         item.problems
@@ -83,20 +96,25 @@ def fingerprint(core: Core, feed: Feed, item: SyncItem) -> str | None:
     # repr of a tuple of strings, booleans and None: unambiguous (strings quoted and escaped)
     # and a quarter of the cost of json.dumps, which counts at 10,000 items. Should it ever
     # read differently, every item merely takes the full path once and is fingerprinted anew.
-    content = (
-        str(feed.client_id),
-        item.external_ref,
-        str(item.professional_id),
-        item.bsn,
-        item.birth_date.isoformat(),
-        tuple(sorted(item.parent_bsns)),
-        duty.child_informed,
-        duty.parents_informed,
-        (postponement.reason.value, postponement.justification, postponement.review_on.isoformat())
-        if postponement
-        else None,
+    return repr(
+        (
+            client,
+            item.external_ref,
+            str(item.professional_id),
+            item.bsn,
+            item.birth_date.isoformat(),
+            tuple(sorted(item.parent_bsns)),
+            duty.child_informed,
+            duty.parents_informed,
+            (
+                postponement.reason.value,
+                postponement.justification,
+                postponement.review_on.isoformat(),
+            )
+            if postponement
+            else None,
+        )
     )
-    return core.keys.lookup(PURPOSE, repr(content))
 
 
 @dataclass(frozen=True, slots=True)
