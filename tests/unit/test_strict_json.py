@@ -27,6 +27,8 @@ def test_ordinary_json_reads_as_the_standard_library_reads_it() -> None:
         b"[1e400]",
         b'["\xff"]',
         b'["\\udfff"]',
+        b'{"\\ud800": 1}',
+        b'[{"a": ["ok", "\\ud83d"]}]',
         b"[" * 100_000 + b"]" * 100_000,
     ],
     ids=[
@@ -40,6 +42,8 @@ def test_ordinary_json_reads_as_the_standard_library_reads_it() -> None:
         "float-overflow",
         "invalid-utf8",
         "lone-surrogate",
+        "lone-surrogate-in-a-key",
+        "lone-surrogate-nested",
         "deep",
     ],
 )
@@ -47,6 +51,11 @@ def test_unacceptable_json_is_refused_with_a_reason_that_quotes_nothing(raw: byt
     with pytest.raises(UnacceptableJson) as refused:
         loads(raw)
     assert "9999" not in str(refused.value) and '"x"' not in str(refused.value)
+
+
+def test_escaped_and_unescaped_text_beyond_ascii_reads_as_written() -> None:
+    raw = '["\\ud83d\\ude00", "\\u00e9", "é", "\\\\u not an escape"]'.encode()
+    assert loads(raw) == json.loads(raw) == ["\U0001f600", "é", "é", "\\u not an escape"]
 
 
 def test_a_number_of_exactly_the_allowed_length_is_fine() -> None:

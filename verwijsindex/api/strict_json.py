@@ -69,8 +69,11 @@ def loads(raw: bytes) -> Any:
             parse_constant=_constant,
         )
         # `"\ud800"` decodes to a lone surrogate, which no UTF-8 text (and so no database
-        # column or log line) can hold: refuse it here rather than fail later.
-        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+        # column or log line) can hold: refuse it here rather than fail later. Only a `\u`
+        # escape can make one (the text itself was valid UTF-8), so a body without any is
+        # not written out again to find out (a sync body is megabytes).
+        if "\\u" in text:
+            json.dumps(parsed, ensure_ascii=False).encode("utf-8")
     except RecursionError:
         raise UnacceptableJson("The body is nested too deeply.") from None
     except UnicodeEncodeError:
