@@ -456,10 +456,11 @@ def test_a_batch_of_new_unrelated_signals_costs_a_constant_number_of_statements(
 
     assert report.created == 200
     # [PostgreSQL] whether the planner's statistics are stale (in a transaction of its own,
-    # before the batch: `bulk_apply.refresh_statistics`); professionals; [PostgreSQL] locks;
-    # the existing signals; the surroundings; INSERT signals with parents [SQLite: two];
-    # statistics; audit 2 [SQLite: 4]. No matching: nobody else is in these families.
-    # (9 on PostgreSQL; 8 before the statistics were kept up.)
+    # before the batch: `bulk_apply.refresh_statistics`); [PostgreSQL] SET LOCAL
+    # random_page_cost (`BulkRepository.prefer_index_probes`); professionals; [PostgreSQL]
+    # locks; the existing signals; the surroundings; INSERT signals with parents [SQLite:
+    # two]; statistics; audit 2 [SQLite: 4]. No matching: nobody else is in these families.
+    # (10 on PostgreSQL; 8 before the statistics and the index probes were seen to.)
     assert for_large.count == for_small.count, for_large.describe()
     assert for_large.count <= 10, for_large.describe()
 

@@ -187,3 +187,44 @@ def test_a_batch_reads_only_its_own_existing_signals_also_on_a_table_without_sta
                 session.rollback()
         finally:
             engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_a_sync_batch_finds_its_references_by_index_when_the_statistics_predate_them(
+    core: Core, world: World
+) -> None:
+    """A sync run makes its client's signals: the statistics taken before show none, and
+    the planner then probed the references index by client alone and filtered every
+    signal of the client for the batch's references. Each reference is its own probe."""
+    anna = world.professional("Anna Jansen")
+    _store_other_active_signals(core, anna.professional_id)  # analysed: no client's signals
+    client_id, now = uuid.uuid4(), datetime.now(UTC)
+    with Session(core.database.engine) as session:
+        session.execute(
+            insert(SignalRow),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "professional_id": anna.professional_id,
+                    "child_pseudonym": f"k2:{n:043x}",
+                    "status": "active",
+                    "created_at": now,
+                    "active_until": now + timedelta(days=730),
+                    "archived_until": now + timedelta(days=2555),
+                    "child_birth_date": date(2015, 1, 1),
+                    "child_informed": True,
+                    "parents_informed": True,
+                    "feed": "sync",
+                    "feed_client_id": client_id,
+                    "external_ref": f"ref-{n}",
+                }
+                for n in range(OTHER_SIGNALS)
+            ],
+        )
+        session.commit()
+        repository = BulkRepository(session, core.keys)
+        wanted = [f"ref-{n}" for n in range(0, OTHER_SIGNALS, 20)] + ["ref-none"]
+        assert len(repository.by_external_ref(client_id, wanted)) == len(wanted) - 1
+        plan = _explained(session, partial(repository.by_external_ref, client_id, wanted))
+        session.rollback()
+    assert _rows_read_from_signals(plan) <= len(wanted), json.dumps(plan)

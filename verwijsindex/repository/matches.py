@@ -38,8 +38,8 @@ from verwijsindex.models import (
     SignalRow,
 )
 from verwijsindex.pseudonym import lock_id
+from verwijsindex.repository.arrays import among, insert_rows
 from verwijsindex.repository.signals import SignalOwner
-from verwijsindex.repository.unnest import insert_rows
 
 ACTIVE = SignalStatus.ACTIVE.value
 
@@ -99,13 +99,16 @@ class SqlMatchStore:
         # lookups: as one OR, PostgreSQL read every active signal to test the second half
         # (tests/integration/test_query_plans.py).
         wanted: Select[uuid.UUID] | CompoundSelect[uuid.UUID] = select(SignalRow.id).where(
-            SignalRow.child_pseudonym.in_(children)
+            among(SignalRow.child_pseudonym, children, on_postgresql=self._postgres)
         )
         if parents:
             naming = (
                 select(SignalParentRow.signal_id)
                 .join(SignalRow, SignalRow.id == SignalParentRow.signal_id)
-                .where(SignalParentRow.parent_pseudonym.in_(parents), SignalRow.status == ACTIVE)
+                .where(
+                    among(SignalParentRow.parent_pseudonym, parents, on_postgresql=self._postgres),
+                    SignalRow.status == ACTIVE,
+                )
             )
             wanted = union(wanted, naming)
         about = SignalRow.id.in_(wanted)
@@ -151,7 +154,9 @@ class SqlMatchStore:
         wanted = set(signal_ids)
         if not wanted:
             return []
-        of_these = select(MatchSignalRow.match_id).where(MatchSignalRow.signal_id.in_(wanted))
+        of_these = select(MatchSignalRow.match_id).where(
+            among(MatchSignalRow.signal_id, wanted, on_postgresql=self._postgres)
+        )
         rows = self.session.execute(
             select(
                 MatchRow.id,
@@ -250,7 +255,7 @@ class SqlMatchStore:
         if wanted:
             for match_id, signal_id in self.session.execute(
                 select(MatchSignalRow.match_id, MatchSignalRow.signal_id).where(
-                    MatchSignalRow.match_id.in_(wanted)
+                    among(MatchSignalRow.match_id, wanted, on_postgresql=self._postgres)
                 )
             ):
                 found[match_id].add(signal_id)

@@ -70,6 +70,7 @@ def apply_items(
 ) -> None:
     """Apply one batch in the caller's transaction, counting every outcome in `report`."""
     repository = _repository(tx)
+    repository.prefer_index_probes()
     tx.mail = not migration
     candidates = _first_of_each(feed, items, report, migration=migration)
     valid, sector = repository.registering(

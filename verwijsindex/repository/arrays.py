@@ -1,24 +1,39 @@
-"""Many rows in one INSERT on PostgreSQL: one array per column, sent in binary.
+"""Many values in one parameter on PostgreSQL: arrays, for statements about a whole batch.
 
-A bulk batch writes hundreds of rows to a table at once. As an executemany, each row is a
-separate parameter set that psycopg prepares in Python; as one `INSERT ... SELECT * FROM
-unnest(...)` with a binary array per column (psycopg's `%(name)b` placeholders, so the
-values are not formatted and quoted one by one either), the rows cost a few microseconds
-each. SQLite has no arrays: there it stays an executemany.
+A bulk batch reads and writes hundreds of rows at once. `insert_rows`: as an executemany,
+each row is a separate parameter set that psycopg prepares in Python; as one `INSERT ...
+SELECT * FROM unnest(...)` with a binary array per column (psycopg's `%(name)b`
+placeholders, so the values are not formatted and quoted one by one either), the rows cost
+a few microseconds each. `among`: `column IN (...)` of a few hundred values is as many
+parameters, each rendered, cast and sent apart, and a statement text of its own for every
+count; `column = ANY(array)` is one parameter and one statement, planned the same.
+SQLite has no arrays: there they stay an executemany and an IN.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import ColumnElement, Connection, Table, any_, bindparam, insert
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import QueryableAttribute
 
 from verwijsindex.models import Base
 
 _POSTGRESQL = postgresql.dialect()  # type: ignore[no-untyped-call]
+T = TypeVar("T")
+
+
+def among(
+    column: QueryableAttribute[T], values: Iterable[T], *, on_postgresql: bool
+) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(:array)`, one parameter whatever the
+    number of values."""
+    if not on_postgresql:
+        return column.in_(list(values))
+    return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
 
 
 @cache
