@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from verwijsindex.domain import MatchType
 
@@ -44,6 +45,10 @@ class SignalRegistered:
     professional_id: uuid.UUID
     # Counted per gemeente too; carried here so counting needs no lookup.
     gemeente: str | None = None
+    # When it was registered, if not at the transaction's moment: a signal a migration
+    # loads keeps its original registration (contract section 9), and is counted in the
+    # statistics in that month, not the month of the migration.
+    registered_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from verwijsindex.domain import (
     PostponementReason,
 )
 from verwijsindex.models import AuditEventRow, MatchRow, MatchSignalRow, OutboxRow, SignalRow
+from verwijsindex.repository.statistics import counts_between
 from verwijsindex.services import Core
 from verwijsindex.services import admin as admin_service
 from verwijsindex.services.audit_log import verify_audit_log
@@ -47,9 +48,10 @@ from verwijsindex.services.bulk import (
     close_absent,
     desired_signal,
     external_ref_digest,
+    refresh_statistics,
     roster,
 )
-from verwijsindex.services.bulk_apply import refresh_statistics
+from verwijsindex.services.lifecycle import run_maintenance
 from verwijsindex.services.signals import register_signal
 
 INFORMED = Informatieplicht(child_informed=True, parents_informed=True)
@@ -456,7 +458,7 @@ def test_a_batch_of_new_unrelated_signals_costs_a_constant_number_of_statements(
 
     assert report.created == 200
     # [PostgreSQL] whether the planner's statistics are stale (in a transaction of its own,
-    # before the batch: `bulk_apply.refresh_statistics`); [PostgreSQL] SET LOCAL
+    # before the batch: `bulk.refresh_statistics`); [PostgreSQL] SET LOCAL
     # random_page_cost (`BulkRepository.prefer_index_probes`); professionals; [PostgreSQL]
     # locks; the existing signals; the surroundings; INSERT signals with parents [SQLite:
     # two]; statistics; audit 2 [SQLite: 4]. No matching: nobody else is in these families.
@@ -535,3 +537,62 @@ def test_a_bulk_run_analyses_the_tables_it_grows_once_their_statistics_no_longer
     assert "signals" in refresh_statistics(core, at_least=BATCH_SIZE)
     assert statistics() == (300.0, 0)
     assert refresh_statistics(core, at_least=BATCH_SIZE) == []  # up to date: nothing to do
+
+
+def test_a_migration_reminds_nobody_to_follow_up_the_matches_it_formed(
+    core: Core, world: World, clock: FakeClock
+) -> None:
+    """A migration's matches are old news of which nobody was mailed: ten working days on,
+    maintenance reminds none of their participants, the hand-registered one included; a
+    match an ordinary import formed the same day is reminded as usual."""
+    anna = world.professional("Anna Jansen", "School A", "onderwijs")
+    bert = world.professional("Bert de Vries", "Team B", "jeugdhulp")
+    anna.signal(CHILD_BSN)
+    anna.signal(OTHER_CHILD_BSN)
+    feed = Feed(bert.organisation_id)
+    registered_on = domain.local_date(clock()) - timedelta(days=100)
+    apply_batch(
+        core,
+        CLI,
+        feed,
+        [item(core, feed, bert, CHILD_BSN, registered_on=registered_on, migration=True)],
+        migration=True,
+    )
+    apply_batch(core, CLI, feed, [item(core, feed, bert, OTHER_CHILD_BSN)])
+    assert len(client_matches(core)) == 2
+
+    clock.advance(days=21)
+    # Only the ordinary import's match: Anna and Bert, one reminder each.
+    assert run_maintenance(core).follow_up_reminders == 2
+    clock.advance(days=60)
+    assert run_maintenance(core).follow_up_reminders == 0
+
+
+def test_a_migrated_signal_counts_in_the_month_of_its_original_registration(
+    core: Core, world: World, clock: FakeClock
+) -> None:
+    anna = world.professional("Anna Jansen", "School A", "onderwijs")
+    bert = world.professional("Bert de Vries", "Team B", "jeugdhulp")
+    anna.signal(CHILD_BSN)
+    feed = Feed(bert.organisation_id)
+    today = domain.local_date(clock())
+    registered_on = today - timedelta(days=400)
+    apply_batch(
+        core,
+        CLI,
+        feed,
+        [item(core, feed, bert, CHILD_BSN, registered_on=registered_on, migration=True)],
+        migration=True,
+    )
+
+    with core.transaction(write=False) as tx:
+        counted = counts_between(tx.uow.session, date(2000, 1, 1), date(2100, 1, 1))
+    this_month, then = today.replace(day=1), registered_on.replace(day=1)
+    assert sorted(counted) == sorted(
+        [
+            (this_month, "onderwijs", "signals", 1),  # Anna's, registered by hand today
+            (this_month, "onderwijs", "client_matches", 1),  # the match is formed today
+            (this_month, "jeugdhulp", "client_matches", 1),
+            (then, "jeugdhulp", "signals", 1),  # Bert's, as first registered
+        ]
+    )

@@ -131,6 +131,25 @@ class FollowUpRepository(RepositoryBase):
         )
         return bool(getattr(updated, "rowcount", 0))
 
+    def count_as_reminded(
+        self, participations: Iterable[tuple[uuid.UUID, uuid.UUID]], now: datetime
+    ) -> None:
+        """Record these (match, professional) participations as reminded already, so that
+        no follow-up reminder goes out for them; one that already has a follow-up state
+        keeps it. For participations a migration formed: old news, of which nobody was
+        mailed (`services.bulk`)."""
+        rows = [
+            {"match_id": m, "professional_id": p, "reminded_at": now}
+            for m, p in sorted(set(participations))
+        ]
+        if rows:
+            self.session.execute(
+                self._insert().on_conflict_do_nothing(
+                    index_elements=["match_id", "professional_id"]
+                ),
+                rows,
+            )
+
     def claim_review_reminders(self, today: date, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """Active signals with an open postponement whose review date has passed and whose
         author was not yet reminded of that date: marked reminded, returned as

@@ -34,13 +34,21 @@ def _gemeente(cell: Cell) -> str | None:
 def add_counts(session: Session, month: date, added: Counts) -> None:
     """Add `added` (by sector, kind and gemeente) to the month: one insert of every
     non-zero cell."""
-    cells = {(cell[0], cell[1], _gemeente(cell)): n for cell, n in added.items() if n}
-    rows = [
-        {"month": month, "sector": sector, "kind": kind, "gemeente": gemeente, "count": n}
-        for (sector, kind, gemeente), n in sorted(
-            cells.items(), key=lambda i: (i[0][0], i[0][1], i[0][2] or "")
-        )
-    ]
+    add_counts_by_month(session, {month: added})
+
+
+def add_counts_by_month(session: Session, added: Mapping[date, Counts]) -> None:
+    """`add_counts` for several months at once (a migration's signals are counted in the
+    months they were first registered): still one insert of every non-zero cell."""
+    rows = []
+    for month in sorted(added):
+        cells = {(cell[0], cell[1], _gemeente(cell)): n for cell, n in added[month].items() if n}
+        rows += [
+            {"month": month, "sector": sector, "kind": kind, "gemeente": gemeente, "count": n}
+            for (sector, kind, gemeente), n in sorted(
+                cells.items(), key=lambda i: (i[0][0], i[0][1], i[0][2] or "")
+            )
+        ]
     if rows:
         # executemany of one cached statement (sent as one multi-row INSERT).
         session.execute(_ADD, rows)

@@ -16,13 +16,12 @@ A batch, in order:
 5. the new signals' families are walked for the whole batch (locking every further person
    reached, as `matching.family_of` does for one), the new signals inserted in one
    statement, and the stored matches reconciled once for every family a new signal joined,
-   every match of the batch written together (`SqlMatchStore.apply_plans`).
+   every match of the batch written together (`services.bulk_matching`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -30,28 +29,20 @@ from typing import TYPE_CHECKING, Any
 
 from verwijsindex import domain
 from verwijsindex.audit import AuditEntry
-from verwijsindex.domain import Informatieplicht, MatchRef, MatchType, Problem
+from verwijsindex.domain import Informatieplicht, Problem
 from verwijsindex.events import SignalRegistered
-from verwijsindex.matching import (
-    MatchState,
-    SignalFacts,
-    client_match_qualifies,
-    family_components,
-    family_match_qualifies,
-    plan_matches,
-)
-from verwijsindex.matching.rules import MatchPlan
+from verwijsindex.matching import SignalFacts
 from verwijsindex.models import SignalRow
 from verwijsindex.repository import SignalOwner
 from verwijsindex.repository.bulk import BulkRepository, FeedSignal
 from verwijsindex.services.bulk_close import close_rows
 from verwijsindex.services.bulk_items import DesiredSignal, Feed
+from verwijsindex.services.bulk_matching import count_as_reminded, reconcile, walk_families
 from verwijsindex.services.registration import set_postponement
 from verwijsindex.services.unit_of_work import Transaction
 
 if TYPE_CHECKING:
     from verwijsindex.services.bulk import BulkReport
-    from verwijsindex.services.core import Core
 
 ACTIVE = domain.SignalStatus.ACTIVE.value
 
@@ -130,29 +121,6 @@ def apply_items(
     if new:
         _create(tx, feed, new, sector or "", migration=migration)
         report.created += len(new)
-
-
-def refresh_statistics(core: Core, *, at_least: int) -> list[str]:
-    """Analyse the tables a bulk run grows when their statistics no longer describe them
-    (PostgreSQL; `BulkRepository.stale_statistics`); returns which were analysed.
-
-    Autovacuum analyses a table after a tenth of it changed, but looks only once a minute
-    (or never, where it is off), and a bulk run changes a table faster: a region's first
-    import runs on tables never analysed, which the planner takes for ten rows, and then
-    plans its lookups as scans of every signal (a 100,000-row import took 865 s). The
-    PostgreSQL manual's advice for bulk loading is to ANALYZE after it; here it is done
-    along the way, whenever the changes since the last one outnumber the rows it counted
-    (so about log2 of the run's size times). In a transaction of its own, before the batch,
-    so the batch holds none of ANALYZE's locks."""
-    if core.database.dialect != "postgresql":
-        return []  # SQLite's planner does not go astray without statistics here
-    with core.transaction(write=True) as tx:
-        repository = _repository(tx)
-        stale = repository.stale_statistics(at_least)
-        if stale:
-            repository.analyse(stale)
-            tx.commit()
-    return stale
 
 
 def _first_of_each(
@@ -235,22 +203,25 @@ def _update(tx: Transaction, row: SignalRow, duty: Informatieplicht) -> None:
 def _create(
     tx: Transaction, feed: Feed, items: Sequence[DesiredSignal], sector: str, *, migration: bool
 ) -> None:
-    family = _walk_families(tx, {i.child for i in items}, {p for i in items for p in i.parents})
+    family = walk_families(tx, {i.child for i in items}, {p for i in items for p in i.parents})
     rows = [_new_row(tx, feed, item, migration=migration) for item in items]
     _repository(tx).add_signals(
         rows, {r["id"]: sorted(i.parents) for r, i in zip(rows, items, strict=True)}
     )
     joined = []
     for row, item in zip(rows, items, strict=True):
-        tx.emit(SignalRegistered(row["id"], item.professional_id))
+        registered_at = row["created_at"] if row["created_at"] != tx.now else None
+        tx.emit(SignalRegistered(row["id"], item.professional_id, registered_at=registered_at))
         tx.owners[row["id"]] = SignalOwner(item.professional_id, feed.organisation_id, sector)
         joined.append(
             SignalFacts(
                 row["id"], item.professional_id, item.child, item.parents, row["created_at"]
             )
         )
-    matches = _reconcile(tx, family, joined)
+    matches = reconcile(tx, family, joined)
     tx.owners.update(tx.matches.owners_seen())
+    if migration:
+        count_as_reminded(tx)
     for row, item in zip(rows, items, strict=True):
         tx.record(
             AuditEntry(
@@ -305,59 +276,6 @@ def _new_row(
         "external_ref": item.external_ref,
         "feed_fingerprint": item.fingerprint,
     }
-
-
-def _walk_families(tx: Transaction, children: set[str], parents: set[str]) -> list[SignalFacts]:
-    """Every active signal connected to these persons, locking each further person reached
-    and reading again until a round reaches nobody new (`matching.family_of`, for a whole
-    batch at once): the last read ran under every lock."""
-    while True:
-        active = tx.matches.surroundings(children, parents).active
-        new_children = {s.child for s in active} - children
-        new_parents = {p for s in active for p in s.parents} - parents
-        if not new_children and not new_parents:
-            return active
-        tx.matches.lock_persons(new_children | new_parents)
-        children |= new_children
-        parents |= new_parents
-
-
-def _reconcile(
-    tx: Transaction, family: list[SignalFacts], joined: list[SignalFacts]
-) -> dict[uuid.UUID, list[MatchRef]]:
-    """Bring the stored matches up to date for every family a new signal joined, as
-    `matching.refresh_matches_around` does for one signal; returns the matches each new
-    signal is in. A new signal alone in its family costs no statement."""
-    new_ids = {s.id for s in joined}
-    touched = [
-        group
-        for group in family_components([*family, *joined])
-        if len(group) > 1 and any(s.id in new_ids for s in group)
-    ]
-    if not touched:
-        return {}
-    existing = tx.matches.matches_of_signals({s.id for g in touched for s in g})
-    on_child: dict[str, list[SignalFacts]] = defaultdict(list)
-    for signal in (s for g in touched for s in g):
-        on_child[signal.child].append(signal)
-    clients_of: dict[uuid.UUID, list[MatchState]] = defaultdict(list)
-    for match in (m for m in existing if m.type is MatchType.CLIENT):
-        for signal_id in match.signal_ids:
-            clients_of[signal_id].append(match)
-    plans: list[tuple[MatchPlan, MatchType, str | None]] = []
-    for child in sorted({s.child for s in joined}):
-        if len(on_child[child]) < 2:
-            continue
-        clients = {m.id: m for s in on_child[child] for m in clients_of[s.id]}
-        plan = plan_matches([on_child[child]], list(clients.values()), client_match_qualifies)
-        plans.append((plan, MatchType.CLIENT, child))
-    families = [m for m in existing if m.type is MatchType.FAMILY]
-    plans.append((plan_matches(touched, families, family_match_qualifies), MatchType.FAMILY, None))
-    matches_of: dict[uuid.UUID, list[MatchRef]] = defaultdict(list)
-    for match in tx.matches.apply_plans(plans):
-        for signal_id in match.signal_ids & new_ids:
-            matches_of[signal_id].append(MatchRef(match.id, match.type))
-    return matches_of
 
 
 # --- a dry run --------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ months into one per cell.
 
 What is counted, in the month (Dutch local time) of the event and the sector of the
 professional's organisation:
-- `signals`: a signal once, when registered (a replayed registration is not a new one);
+- `signals`: a signal once, when registered (a replayed registration is not a new one); a
+  signal a migration loads (`import --migration`) in the month of its original
+  registration (`registeredOn`), which the event carries;
 - `client_matches`, `family_matches`: a match once, when created, for *each* sector among
   its participants then. A match between a school and a youth-care team adds one to
   `onderwijs` and one to `jeugdhulp`, so the sum over sectors is not the number of matches.
@@ -28,7 +30,7 @@ behind it.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -46,7 +48,7 @@ from verwijsindex.domain import (
 )
 from verwijsindex.events import SignalRegistered
 from verwijsindex.models.statistics import CLIENT_MATCHES, FAMILY_MATCHES, SIGNALS
-from verwijsindex.repository.statistics import add_counts, compact, counts_between
+from verwijsindex.repository.statistics import add_counts_by_month, compact, counts_between
 
 if TYPE_CHECKING:
     # services.core imports this module (for `count_statistics`): types only from there.
@@ -70,23 +72,27 @@ def count_statistics(tx: Transaction) -> None:
     insert of the counts, after a lookup of the sectors involved unless the use case
     already noted them (`Transaction.signal_owners`).
     """
-    # The gemeente comes with the event: counting it needs no statement.
-    gemeente_of = {e.signal_id: e.gemeente for e in tx.events if isinstance(e, SignalRegistered)}
-    registered = list(gemeente_of)
+    # The gemeente and the moment come with the event: counting them needs no statement.
+    events = {e.signal_id: e for e in tx.events if isinstance(e, SignalRegistered)}
+    gemeente_of = {s: e.gemeente for s, e in events.items()}
+    registered = list(events)
     created = [c for c in tx.matches.changes() if not c.before]
     if not registered and not created:
         return
     owners = tx.signal_owners([*registered, *(s for c in created for s in c.after)])
     sector_of = {s: o.sector for s, o in owners.items()}
-    counts: Counter[tuple[str, str, str | None]] = Counter()
-    for signal_id in registered:
-        if signal_id in sector_of:
-            counts[sector_of[signal_id], SIGNALS, gemeente_of[signal_id]] += 1
+    this_month = _month_of(tx.now)
+    counts: dict[date, Counter[tuple[str, str, str | None]]] = defaultdict(Counter)
+    for event in events.values():
+        if event.signal_id in sector_of:
+            # A migrated signal in the month of its original registration.
+            month = _month_of(event.registered_at) if event.registered_at else this_month
+            counts[month][sector_of[event.signal_id], SIGNALS, event.gemeente] += 1
     for change in created:
         gemeente = next((gemeente_of[s] for s in change.after if s in gemeente_of), None)
         for sector in {sector_of[s] for s in change.after if s in sector_of}:
-            counts[sector, _KIND_OF_MATCH[change.type], gemeente] += 1
-    add_counts(tx.uow.session, _month_of(tx.now), counts)
+            counts[this_month][sector, _KIND_OF_MATCH[change.type], gemeente] += 1
+    add_counts_by_month(tx.uow.session, counts)
 
 
 def _month_of(moment: datetime) -> date:
