@@ -114,6 +114,13 @@ def plan_matches(
     plan = MatchPlan()
     claimed: set[uuid.UUID] = set()
     oldest_first = sorted(existing, key=lambda m: (m.created_at, m.id))
+    age = {m.id: n for n, m in enumerate(oldest_first)}
+    # The matches each signal is in: a group's candidates are found through its own signals
+    # (a bulk batch plans hundreds of groups against hundreds of matches).
+    matches_of: dict[uuid.UUID, list[MatchState]] = {}
+    for match in oldest_first:
+        for signal_id in match.signal_ids:
+            matches_of.setdefault(signal_id, []).append(match)
     by_size = sorted(
         (g for g in groups if qualifies(g)),
         key=lambda g: (-len(g), min((s.created_at, s.id) for s in g)),
@@ -121,7 +128,10 @@ def plan_matches(
     for group in by_size:
         signal_ids = frozenset(s.id for s in group)
         participants = {s.professional_id for s in group}
-        candidates = [m for m in oldest_first if m.id not in claimed and m.signal_ids & signal_ids]
+        sharing = {m.id: m for s in signal_ids for m in matches_of.get(s, ())}
+        candidates = sorted(
+            (m for m in sharing.values() if m.id not in claimed), key=lambda m: age[m.id]
+        )
         if not candidates:
             plan.create.append(Create(signal_ids))
             continue

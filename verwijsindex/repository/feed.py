@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from verwijsindex.crypto import KeyRing
 from verwijsindex.models.feed import FeedEventRow
+from verwijsindex.repository.arrays import insert_rows
 from verwijsindex.repository.base import RepositoryBase
 
 # PostgreSQL advisory lock of the positioner, in the two-key space ("ve", 1), which never
@@ -75,7 +76,9 @@ class FeedRepository(RepositoryBase):
             for e in entries
         ]
         if rows:
-            self.session.execute(insert(FeedEventRow), rows)
+            # One statement of arrays on PostgreSQL: a bulk batch announces hundreds.
+            self.session.flush()
+            insert_rows(self.session.connection(), FeedEventRow, rows)
         return len(rows)
 
     def position_new_events(self) -> int:

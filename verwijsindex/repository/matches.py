@@ -18,7 +18,6 @@ from sqlalchemy import (
     Select,
     delete,
     select,
-    text,
     tuple_,
     union,
     update,
@@ -42,6 +41,7 @@ from verwijsindex.repository.arrays import among, insert_rows
 from verwijsindex.repository.signals import SignalOwner
 
 ACTIVE = SignalStatus.ACTIVE.value
+_LOCK_PERSONS = "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(%(keys)b AS bigint[])) AS k"
 
 
 class SqlMatchStore:
@@ -86,10 +86,9 @@ class SqlMatchStore:
         keys = sorted({lock_id(p) for p in pseudonyms})
         if not self._postgres or not keys:
             return
-        self.session.execute(
-            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-            {"keys": keys},
-        )
+        self.session.flush()
+        # The keys as a binary array (driver-level SQL): a bulk batch locks a thousand.
+        self.session.connection().exec_driver_sql(_LOCK_PERSONS, {"keys": keys})
 
     def surroundings(self, children: Iterable[str], parents: Iterable[str]) -> Surroundings:
         children, parents = set(children), set(parents)

@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from verwijsindex.models import OutboxRow
+from verwijsindex.repository.arrays import insert_rows
 from verwijsindex.repository.base import RepositoryBase
 
 PENDING = "pending"
@@ -88,7 +89,9 @@ class OutboxRepository(RepositoryBase):
             for o in outgoing
         ]
         if rows:
-            self.session.execute(insert(OutboxRow), rows)
+            # One statement of arrays on PostgreSQL: a bulk batch queues hundreds of mails.
+            self.session.flush()
+            insert_rows(self.session.connection(), OutboxRow, rows)
         return len(rows)
 
     def claim_due(

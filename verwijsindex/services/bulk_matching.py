@@ -23,18 +23,29 @@ from verwijsindex.services.unit_of_work import Transaction
 
 
 def walk_families(tx: Transaction, children: set[str], parents: set[str]) -> list[SignalFacts]:
-    """Every active signal connected to these persons, locking each further person reached
-    and reading again until a round reaches nobody new (`matching.family_of`, for a whole
-    batch at once): the last read ran under every lock."""
-    while True:
-        active = tx.matches.surroundings(children, parents).active
-        new_children = {s.child for s in active} - children
-        new_parents = {p for s in active for p in s.parents} - parents
-        if not new_children and not new_parents:
-            return active
-        tx.matches.lock_persons(new_children | new_parents)
-        children |= new_children
-        parents |= new_parents
+    """Every active signal connected to these persons (the batch's children and parents,
+    locked by the caller), locking each further person reached, as `matching.family_of`
+    does for one signal but for the whole batch at once.
+
+    Each round reads only the persons the previous one reached, once they are locked:
+    a signal on a locked child or naming a locked parent cannot appear or go while the lock
+    is held (whoever registers or closes it must take that lock too), so what an earlier
+    round read still holds, and the rounds together are what one read of every person
+    under every lock would give. (`family_of` reads the whole family again each round;
+    a batch's families are hundreds of signals.)"""
+    found: dict[uuid.UUID, SignalFacts] = {}
+    reading_children, reading_parents = set(children), set(parents)
+    while reading_children or reading_parents:
+        for signal in tx.matches.surroundings(reading_children, reading_parents).active:
+            found[signal.id] = signal
+        reached_children = {s.child for s in found.values()} - children
+        reached_parents = {p for s in found.values() for p in s.parents} - parents
+        if reached_children or reached_parents:
+            tx.matches.lock_persons(reached_children | reached_parents)
+        children |= reached_children
+        parents |= reached_parents
+        reading_children, reading_parents = reached_children, reached_parents
+    return list(found.values())
 
 
 def reconcile(
