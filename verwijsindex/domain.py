@@ -43,6 +43,12 @@ class Role(enum.StrEnum):
     PROFESSIONAL = "professional"
     BEHEERDER = "beheerder"
     PRIVACY_OFFICER = "privacy_officer"
+    # Appointed by a municipality (Jeugdwet 7.1.3.2): checks that matched professionals made
+    # contact, for assigned gemeenten or the whole index, and sees nothing else.
+    REGIEVOERDER = "regievoerder"
+    # Appointed by an organisation (7.1.3.3): keeps its professionals' contact details and
+    # its signals in order (moves them when someone leaves); never sees a child's pseudonym.
+    COORDINATOR = "coordinator"
 
 
 class SignalStatus(enum.StrEnum):

@@ -33,12 +33,18 @@ ROLES_NL = {
     Role.PROFESSIONAL: "Professional",
     Role.BEHEERDER: "Beheerder",
     Role.PRIVACY_OFFICER: "Privacy officer",
+    Role.REGIEVOERDER: "Regievoerder",
+    Role.COORDINATOR: "Coördinator",
 }
 ROLE_HINTS = {
     Role.PROFESSIONAL: "Geeft signalen af en ziet de eigen matches.",
     Role.BEHEERDER: "Beheert organisaties, professionals, koppelingen en statistieken van de "
     "hele regio.",
     Role.PRIVACY_OFFICER: "Ziet het auditlog en behandelt inzageverzoeken voor de hele regio.",
+    Role.REGIEVOERDER: "Controleert voor de gemeente of professionals na een match contact "
+    "hebben gehad; ziet alleen de matches.",
+    Role.COORDINATOR: "Houdt de contactgegevens en signalen van de eigen organisatie bij; "
+    "ziet geen kindgegevens.",
 }
 NOTICES = {
     "aangemaakt": "De organisatie is aangemaakt.",
