@@ -596,3 +596,30 @@ def test_a_migrated_signal_counts_in_the_month_of_its_original_registration(
             (then, "jeugdhulp", "signals", 1),  # Bert's, as first registered
         ]
     )
+
+
+def test_an_imported_signal_carries_its_organisations_default_gemeente_and_is_counted_there(
+    core: Core, world: World, clock: FakeClock
+) -> None:
+    anna = world.professional("Anna Jansen", "School A", "onderwijs")
+    admin_service.set_organisation_gemeente(core, anna.organisation_id, "GM0935")
+    feed = Feed(anna.organisation_id)
+
+    apply_batch(core, CLI, feed, [item(core, feed, anna, CHILD_BSN)])
+
+    assert [s.gemeente for s in signals_of(core, anna)] == ["GM0935"]
+    month = domain.local_date(clock()).replace(day=1)
+    with core.transaction(write=False) as tx:
+        in_maastricht = counts_between(tx.uow.session, month, month, "GM0935")
+    assert in_maastricht == [(month, "onderwijs", "signals", 1)]
+
+
+def test_an_organisation_without_a_default_imports_signals_without_a_gemeente(
+    core: Core, world: World
+) -> None:
+    anna = world.professional("Anna Jansen")
+    feed = Feed(anna.organisation_id)
+
+    apply_batch(core, CLI, feed, [item(core, feed, anna, CHILD_BSN)])
+
+    assert [s.gemeente for s in signals_of(core, anna)] == [None]

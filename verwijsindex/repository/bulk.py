@@ -176,6 +176,15 @@ class FeedSignal:
     external_ref: str
 
 
+@dataclass(frozen=True, slots=True)
+class Registering:
+    """Who of a batch may register, and what the organisation gives their new signals."""
+
+    professional_ids: frozenset[uuid.UUID]
+    sector: str | None
+    default_gemeente: str | None  # CBS code, as `POST /signals` takes it when none is named
+
+
 class BulkRepository(RepositoryBase):
     def __init__(self, session: Session, keys: KeyRing) -> None:
         super().__init__(session, keys)
@@ -192,16 +201,20 @@ class BulkRepository(RepositoryBase):
         ).all()
         return {i: lookup for i, roles, lookup in rows if Role.PROFESSIONAL.value in roles.split()}
 
-    def registering(
-        self, organisation_id: uuid.UUID, ids: Iterable[uuid.UUID]
-    ) -> tuple[frozenset[uuid.UUID], str | None]:
+    def registering(self, organisation_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> Registering:
         """Which of these are active professionals of the organisation who may register
-        signals, and the organisation's sector (None when there are none)."""
+        signals, with the organisation's sector and default gemeente (both None when there
+        are none): one statement, the batch's new signals carry both."""
         wanted = set(ids)
         if not wanted:
-            return frozenset(), None
+            return Registering(frozenset(), None, None)
         rows = self.session.execute(
-            select(ProfessionalRow.id, ProfessionalRow.roles, OrganisationRow.sector)
+            select(
+                ProfessionalRow.id,
+                ProfessionalRow.roles,
+                OrganisationRow.sector,
+                OrganisationRow.default_gemeente,
+            )
             .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
             .where(
                 among(ProfessionalRow.id, wanted, on_postgresql=self._postgres),
@@ -209,8 +222,10 @@ class BulkRepository(RepositoryBase):
                 ProfessionalRow.active.is_(True),
             )
         ).all()
-        valid = frozenset(i for i, roles, _ in rows if Role.PROFESSIONAL.value in roles.split())
-        return valid, (rows[0].sector if rows else None)
+        valid = frozenset(i for i, roles, _, _ in rows if Role.PROFESSIONAL.value in roles.split())
+        if not rows:
+            return Registering(valid, None, None)
+        return Registering(valid, rows[0].sector, rows[0].default_gemeente)
 
     def by_external_ref(self, client_id: uuid.UUID, refs: Iterable[str]) -> list[FeedSignal]:
         """This client's active signals with these source references, with their parents.

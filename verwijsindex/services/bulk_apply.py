@@ -34,7 +34,7 @@ from verwijsindex.events import SignalRegistered
 from verwijsindex.matching import SignalFacts
 from verwijsindex.models import SignalRow
 from verwijsindex.repository import SignalOwner
-from verwijsindex.repository.bulk import BulkRepository, FeedSignal
+from verwijsindex.repository.bulk import BulkRepository, FeedSignal, Registering
 from verwijsindex.services.bulk_close import close_rows
 from verwijsindex.services.bulk_items import DesiredSignal, Feed
 from verwijsindex.services.bulk_matching import count_as_reminded, reconcile, walk_families
@@ -64,9 +64,10 @@ def apply_items(
     repository.prefer_index_probes()
     tx.mail = not migration
     candidates = _first_of_each(feed, items, report, migration=migration)
-    valid, sector = repository.registering(
+    registering = repository.registering(
         feed.organisation_id, {i.professional_id for i in candidates}
     )
+    valid = registering.professional_ids
     for item in [i for i in candidates if i.professional_id not in valid]:
         report.skip(
             item.position,
@@ -119,7 +120,7 @@ def apply_items(
             # The item as now applied: an identical later sync passes it by (sync_unchanged).
             existing.feed_fingerprint = item.fingerprint
     if new:
-        _create(tx, feed, new, sector or "", migration=migration)
+        _create(tx, feed, new, registering, migration=migration)
         report.created += len(new)
 
 
@@ -201,17 +202,28 @@ def _update(tx: Transaction, row: SignalRow, duty: Informatieplicht) -> None:
 
 
 def _create(
-    tx: Transaction, feed: Feed, items: Sequence[DesiredSignal], sector: str, *, migration: bool
+    tx: Transaction,
+    feed: Feed,
+    items: Sequence[DesiredSignal],
+    registering: Registering,
+    *,
+    migration: bool,
 ) -> None:
+    """Store the new signals, each in the organisation's default gemeente (a source system
+    names none, as a professional may leave it out of `POST /signals`), and match them."""
+    gemeente = registering.default_gemeente
+    sector = registering.sector or ""
     family = walk_families(tx, {i.child for i in items}, {p for i in items for p in i.parents})
-    rows = [_new_row(tx, feed, item, migration=migration) for item in items]
+    rows = [_new_row(tx, feed, item, gemeente, migration=migration) for item in items]
     _repository(tx).add_signals(
         rows, {r["id"]: sorted(i.parents) for r, i in zip(rows, items, strict=True)}
     )
     joined = []
     for row, item in zip(rows, items, strict=True):
         registered_at = row["created_at"] if row["created_at"] != tx.now else None
-        tx.emit(SignalRegistered(row["id"], item.professional_id, registered_at=registered_at))
+        tx.emit(
+            SignalRegistered(row["id"], item.professional_id, gemeente, registered_at=registered_at)
+        )
         tx.owners[row["id"]] = SignalOwner(item.professional_id, feed.organisation_id, sector)
         joined.append(
             SignalFacts(
@@ -236,7 +248,7 @@ def _create(
 
 
 def _new_row(
-    tx: Transaction, feed: Feed, item: DesiredSignal, *, migration: bool
+    tx: Transaction, feed: Feed, item: DesiredSignal, gemeente: str | None, *, migration: bool
 ) -> dict[str, Any]:
     """The signal's column values, as `services.registration` makes them (a plain dict: an
     ORM object per row would cost more than the insert); with a migration's original date,
@@ -275,6 +287,7 @@ def _new_row(
         "feed_client_id": feed.client_id,
         "external_ref": item.external_ref,
         "feed_fingerprint": item.fingerprint,
+        "gemeente": gemeente,
     }
 
 
