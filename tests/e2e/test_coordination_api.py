@@ -16,7 +16,15 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.conftest import CHILD_BSN, OTHER_CHILD_BSN, PARENT_BSN, SIBLING_BSN, ApiClient, FakeClock, World
+from tests.conftest import (
+    CHILD_BSN,
+    OTHER_CHILD_BSN,
+    PARENT_BSN,
+    SIBLING_BSN,
+    ApiClient,
+    FakeClock,
+    World,
+)
 from tests.e2e.test_auth import assert_problem, bearer, system_token
 from verwijsindex.models import AuditEventRow, ProfessionalRow, SignalRow
 from verwijsindex.services import Core, directory
@@ -112,11 +120,15 @@ def test_a_coordinator_changes_a_colleagues_contact_details_encrypted_at_rest(
     assert b"school-a" not in stored and b"555" not in stored
     # The new address is the login name now, and the old one no longer finds anyone.
     with core.transaction(write=False) as tx:
-        assert tx.uow.session.scalar(
-            select(ProfessionalRow.id).where(
-                ProfessionalRow.email_lookup == tx.people.email_lookup("anna.jansen@example.org")
+        assert (
+            tx.uow.session.scalar(
+                select(ProfessionalRow.id).where(
+                    ProfessionalRow.email_lookup
+                    == tx.people.email_lookup("anna.jansen@example.org")
+                )
             )
-        ) is None
+            is None
+        )
     [(outcome, object_id, related)] = audit_rows(core, "api:professional:update-contact")
     assert (outcome, object_id, related) == ("success", t.anna.professional_id, str(t.org))
 
@@ -249,7 +261,9 @@ def test_the_signal_list_filters_by_professional_and_status_and_pages(world: Wor
     ids = [t.anna.signal(bsn)["id"] for bsn in (CHILD_BSN, SIBLING_BSN, OTHER_CHILD_BSN)]
     t.bram.signal(CHILD_BSN)
     t.anna.delete(f"/api/v1/signals/{ids[0]}")
-    only_anna = t.cora.get(signals_url(t.org), query_string={"professionalId": str(t.anna.professional_id)})
+    only_anna = t.cora.get(
+        signals_url(t.org), query_string={"professionalId": str(t.anna.professional_id)}
+    )
     assert sorted(i["id"] for i in only_anna.get_json()["items"]) == sorted(ids)
     archived = t.cora.get(signals_url(t.org), query_string={"status": "archived"}).get_json()
     assert [(i["id"], i["status"]) for i in archived["items"]] == [(ids[0], "archived")]
@@ -288,7 +302,10 @@ def test_a_transfer_moves_the_signal_and_its_matches_name_the_colleague(
     t = team(world)
     signal = t.anna.signal(CHILD_BSN)
     match_id = t.wim.signal(CHILD_BSN)["matches"][0]["id"]
-    t.wim.put(f"/api/v1/matches/{match_id}/regisseur", json={"professionalId": str(t.anna.professional_id)})
+    t.wim.put(
+        f"/api/v1/matches/{match_id}/regisseur",
+        json={"professionalId": str(t.anna.professional_id)},
+    )
 
     response = t.cora.post(
         transfer_url(signal["id"]), json={"professionalId": str(t.bram.professional_id)}
@@ -348,14 +365,20 @@ def test_transfer_refusals_are_precise_problems(world: World, core: Core) -> Non
     assert other["invalidParams"] == unknown["invalidParams"]  # ids of others not probed
     assert other["invalidParams"][0]["name"] == "professionalId"
     assert "deactivated" in refused(gone.professional_id)["invalidParams"][0]["reason"]
-    assert "role professional" in refused(only_coordinator.professional_id)["invalidParams"][0][
-        "reason"
-    ]
+    assert (
+        "role professional"
+        in refused(only_coordinator.professional_id)["invalidParams"][0]["reason"]
+    )
     assert "already has an active signal" in refused(t.bram.professional_id, 409)["detail"]
     assert refused(t.bram.professional_id, 404, by=t.olaf)  # another organisation's coordinator
     assert refused(t.cora.professional_id, 404, by=t.bram)  # a colleague, not the author
 
-    assert_problem(t.cora.post(transfer_url(uuid.uuid4()), json={"professionalId": str(t.bram.professional_id)}), 404)
+    assert_problem(
+        t.cora.post(
+            transfer_url(uuid.uuid4()), json={"professionalId": str(t.bram.professional_id)}
+        ),
+        404,
+    )
     assert_problem(t.cora.post(transfer_url(signal_id), json={"professionalId": "x"}), 400)
     assert_problem(t.cora.post(transfer_url(signal_id), json={}), 400)
 
@@ -377,7 +400,9 @@ def test_a_transfer_that_leaves_one_professional_on_both_siblings_dissolves_the_
     assert family["type"] == "family"
     # Wim's organisation's coordinator moves Wim's signal? No: Anna's goes to... Anna's own
     # colleague; the family stays, since Wim is still in it.
-    moved = t.anna.post(transfer_url(signal["id"]), json={"professionalId": str(t.bram.professional_id)})
+    moved = t.anna.post(
+        transfer_url(signal["id"]), json={"professionalId": str(t.bram.professional_id)}
+    )
     assert moved.get_json()["matchCount"] == 1
     assert t.bram.get(f"/api/v1/matches/{family['id']}").status_code == 200
 
@@ -398,7 +423,9 @@ def test_until_moved_a_deactivated_participant_is_reached_through_the_coordinato
     directory.deactivate_professional(core, world.actor(bea), t.anna.professional_id)
 
     seen = t.wim.get(f"/api/v1/matches/{match_id}").get_json()
-    anna = next(p for p in seen["participants"] if p["professionalId"] == str(t.anna.professional_id))
+    anna = next(
+        p for p in seen["participants"] if p["professionalId"] == str(t.anna.professional_id)
+    )
     assert anna["active"] is False
     assert anna["contact"] == {
         "professionalId": str(t.cora.professional_id),
@@ -408,7 +435,9 @@ def test_until_moved_a_deactivated_participant_is_reached_through_the_coordinato
         "role": "coordinator",
     }
     listed = t.wim.get("/api/v1/matches").get_json()["items"][0]
-    assert [p["contact"] for p in listed["participants"]] == [p["contact"] for p in seen["participants"]]
+    assert [p["contact"] for p in listed["participants"]] == [
+        p["contact"] for p in seen["participants"]
+    ]
     wim = next(p for p in seen["participants"] if p["professionalId"] == str(t.wim.professional_id))
     assert wim["contact"] is None
 

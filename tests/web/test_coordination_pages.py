@@ -12,7 +12,7 @@ import uuid
 
 from sqlalchemy import select
 
-from tests.conftest import CHILD_BSN, OTHER_CHILD_BSN, SIBLING_BSN, FakeClock, World
+from tests.conftest import CHILD_BSN, SIBLING_BSN, FakeClock, World
 from tests.web.conftest import Browser, Login
 from verwijsindex.models import SignalRow
 from verwijsindex.services import Core, directory
@@ -72,11 +72,15 @@ def test_the_coordinator_edits_contact_details_with_errors_next_to_the_fields(
     assert 'id="email-error"' in page and "geen geldig e-mailadres" in page
     assert 'value="+31 20 555 0101"' in page  # what was typed is kept
 
-    taken = cora.post(path, {"name": "Anna", "email": "bram.bakker@example.org", "phone": "0612345678"})
+    taken = cora.post(
+        path, {"name": "Anna", "email": "bram.bakker@example.org", "phone": "0612345678"}
+    )
     assert taken.status_code == 409
     assert "al in gebruik" in text(taken)
 
-    done = cora.post(path, {"name": "Anna Jansen-Smit", "email": "a.smit@example.org", "phone": "0612345678"})
+    done = cora.post(
+        path, {"name": "Anna Jansen-Smit", "email": "a.smit@example.org", "phone": "0612345678"}
+    )
     overview = text(cora.follow(done))
     assert "De contactgegevens zijn opgeslagen." in overview
     assert "Anna Jansen-Smit" in overview and "a.smit@example.org" in overview
@@ -109,13 +113,18 @@ def test_the_signals_page_filters_and_shows_nothing_about_children(
     with core.transaction(write=False) as tx:
         pseudonyms = list(tx.uow.session.scalars(select(SignalRow.child_pseudonym)))
     for page in (everything, only_anna):
-        for secret in (CHILD_BSN, SIBLING_BSN, "2015-03-14", "14-03-2015", "14 maart 2015", *pseudonyms):
+        for secret in (
+            CHILD_BSN,
+            SIBLING_BSN,
+            "2015-03-14",
+            "14-03-2015",
+            "14 maart 2015",
+            *pseudonyms,
+        ):
             assert secret not in page
 
 
-def test_moving_one_signal_and_a_refusal_shown_next_to_its_signal(
-    login: Login, core: Core
-) -> None:
+def test_moving_one_signal_and_a_refusal_shown_next_to_its_signal(login: Login, core: Core) -> None:
     cora = login("Cora Coordinator", roles=COORDINATOR)
     anna = login("Anna Jansen")
     bram = login("Bram Bakker")

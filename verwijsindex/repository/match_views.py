@@ -111,9 +111,7 @@ class MatchDetails:
     people: dict[uuid.UUID, tuple[ProfessionalRow, OrganisationRow]]
     followed_up: dict[uuid.UUID, datetime]
     # Deactivated participant → the coordinator of their organisation to contact instead.
-    contacts: dict[uuid.UUID, tuple[ProfessionalRow, OrganisationRow]] = field(
-        default_factory=dict
-    )
+    contacts: dict[uuid.UUID, tuple[ProfessionalRow, OrganisationRow]] = field(default_factory=dict)
 
 
 class MatchViews:

@@ -115,7 +115,9 @@ def change_contact(
         changed = tx.people.professional(professional_id)
         assert changed is not None
         tx.record(
-            AuditEntry(entry.action, "professional", professional_id, None, [person.organisation.id])
+            AuditEntry(
+                entry.action, "professional", professional_id, None, [person.organisation.id]
+            )
         )
         tx.commit()
     core.auth_cache.forget(professional_id)
@@ -209,7 +211,8 @@ def tell_coordinators(tx: Transaction, professional: Professional) -> None:
     many to move. Nothing is sent when there is nothing to move or nobody to tell."""
     count = tx.coordination.active_signal_count(professional.id)
     coordinators = tuple(
-        c for c in tx.coordination.coordinators_of(professional.organisation.id)
+        c
+        for c in tx.coordination.coordinators_of(professional.organisation.id)
         if c != professional.id
     )
     if count and coordinators:

@@ -153,9 +153,13 @@ def _notices_of(
             for match_id in match_ids:
                 everyone = participants.get(match_id, frozenset()) | {old}
                 notices.mail(MailKind.MATCH_CREATED, {new}, matchId=match_id)
-                notices.hook(WebhookEvent.MATCH_CHANGED, everyone, matchId=match_id, dissolved=False)
+                notices.hook(
+                    WebhookEvent.MATCH_CHANGED, everyone, matchId=match_id, dissolved=False
+                )
         case SignalsLeftBehind(professional_id=left, coordinator_ids=coordinators, count=count):
-            notices.mail(MailKind.SIGNALS_LEFT_BEHIND, coordinators, professionalId=left, count=count)
+            notices.mail(
+                MailKind.SIGNALS_LEFT_BEHIND, coordinators, professionalId=left, count=count
+            )
 
 
 def _announcements(tx: Transaction, hooks: list[_Hook]) -> list[Announcement]:

@@ -53,7 +53,9 @@ class Transferred:
     professional: Professional
 
 
-def _movable_row(tx: Transaction, actor: Actor, signal_id: uuid.UUID) -> tuple[SignalRow, uuid.UUID]:
+def _movable_row(
+    tx: Transaction, actor: Actor, signal_id: uuid.UUID
+) -> tuple[SignalRow, uuid.UUID]:
     """The signal and its organisation, if the actor is its author or its organisation's
     coordinator; anything else answers like a missing signal (or 403 for a system token
     that would need the coordinator role)."""
@@ -160,9 +162,7 @@ class BulkTransfer:
 
 
 @records_refusals
-def transfer_all(
-    core: Core, actor: Actor, from_id: uuid.UUID, to_id: uuid.UUID
-) -> BulkTransfer:
+def transfer_all(core: Core, actor: Actor, from_id: uuid.UUID, to_id: uuid.UUID) -> BulkTransfer:
     """The coordinator's task: every active signal of `from_id` to `to_id`, each in a
     transaction of its own (and audited as its own transfer), so one refusal does not
     hold back the others. A colleague who cannot take signals at all (400) stops it before
