@@ -47,10 +47,11 @@ def transfer_url(signal_id: object) -> str:
 
 
 def audit_rows(core: Core, action: str) -> list[tuple[str, uuid.UUID | None, str | None]]:
+    """Outcome, object and related ids of the records whose action ends in `action`."""
     with core.transaction(write=False) as tx:
         rows = tx.uow.session.execute(
             select(AuditEventRow.outcome, AuditEventRow.object_id, AuditEventRow.related_ids)
-            .where(AuditEventRow.action == action)
+            .where(AuditEventRow.action.endswith(action))
             .order_by(AuditEventRow.seq)
         ).all()
     return [(o, i, r) for o, i, r in rows]
@@ -484,3 +485,43 @@ def test_a_personal_token_of_a_coordinator_who_lost_the_role_stops_at_once(
     response = t.cora.http.get(signals_url(t.org), headers={"Authorization": f"Bearer {fresh}"})
     assert_problem(response, 403)
     assert json.loads(response.get_data(as_text=True))["status"] == 403
+
+
+def test_without_an_active_coordinator_a_deactivated_participant_has_no_contact(
+    world: World, core: Core
+) -> None:
+    anna = world.professional("Anna Jansen", "School C")
+    gone = world.professional("Gerda Coordinator", "School C", roles=COORDINATOR)
+    wim = world.professional("Wim Wijkteam", "Team B", "jeugdhulp")
+    bea = world.professional("Bea Beheer", "Regio", roles=("beheerder",))
+    anna.signal(CHILD_BSN)
+    match_id = wim.signal(CHILD_BSN)["matches"][0]["id"]
+    for person in (gone, anna):  # the only coordinator leaves first
+        directory.deactivate_professional(core, world.actor(bea), person.professional_id)
+    seen = wim.get(f"/api/v1/matches/{match_id}").get_json()
+    former = next(p for p in seen["participants"] if p["name"] == "Anna Jansen")
+    assert (former["active"], former["contact"]) == (False, None)
+
+
+def test_moving_all_signals_is_for_a_coordinator_of_the_same_organisation(
+    world: World, core: Core
+) -> None:
+    import pytest
+
+    from verwijsindex.domain import Forbidden, NotFound
+    from verwijsindex.services import transfer
+
+    t = team(world)
+    t.anna.signal(CHILD_BSN)
+    with pytest.raises(Forbidden):
+        transfer.transfer_all(
+            core, world.actor(t.bram), t.anna.professional_id, t.bram.professional_id
+        )
+    with pytest.raises(NotFound):
+        transfer.transfer_all(
+            core, world.actor(t.olaf), t.anna.professional_id, t.wim.professional_id
+        )
+    with pytest.raises(NotFound):
+        transfer.transfer_all(core, world.actor(t.cora), uuid.uuid4(), t.bram.professional_id)
+    outcomes = [o for o, _, _ in audit_rows(core, "signal:transfer")]
+    assert outcomes == ["denied", "denied", "denied"]

@@ -117,9 +117,10 @@ def transfer_signal(
             colleague = _colleague(tx, organisation_id, to_id)
             old = row.professional_id
             if old == to_id:
+                unchanged = Transferred(_view(tx, row), colleague)
                 tx.record(AuditEntry(ACTION, "signal", signal_id, None, [to_id]))
                 tx.commit()
-                return Transferred(_view(tx, row), colleague)
+                return unchanged
             child = row.child_pseudonym
             parents = tx.signals.parents_of(signal_id)
             tx.matches.lock_persons([child, *parents])
@@ -146,9 +147,10 @@ def transfer_signal(
                     tx.matches.set_regisseur(match.id, to_id)
             tx.emit(SignalTransferred(signal_id, old, to_id, match_ids))
             tx.uow.session.refresh(locked)
+            moved = Transferred(_view(tx, locked), colleague)
             tx.record(AuditEntry(ACTION, "signal", signal_id, child, [old, to_id, *match_ids]))
             tx.commit()
-            return Transferred(_view(tx, locked), colleague)
+            return moved
 
     return with_retries(attempt)
 
@@ -168,12 +170,14 @@ def transfer_all(core: Core, actor: Actor, from_id: uuid.UUID, to_id: uuid.UUID)
     hold back the others. A colleague who cannot take signals at all (400) stops it before
     anything moved."""
     entry = AuditEntry(ACTION, "professional", from_id)
+    # The role first, so that someone without it learns nothing about the id.
+    require_coordinator_of(actor, actor.professional.organisation.id, entry)
     with core.transaction(write=False, actor=actor) as tx:
         person = tx.people.professional(from_id)
-        signal_ids = tx.coordination.active_signal_ids(from_id) if person else []
-    if person is None:
+        mine = person is not None and person.organisation.id == actor.professional.organisation.id
+        signal_ids = tx.coordination.active_signal_ids(from_id) if mine else []
+    if not mine:
         raise Refusal(NotFound("No such professional."), entry)
-    require_coordinator_of(actor, person.organisation.id, entry)
     moved = refused = 0
     for signal_id in signal_ids:
         try:
