@@ -52,6 +52,12 @@ def test_only_coordinators_see_the_navigation_item_and_the_pages(login: Login) -
     for path in ("/coordinatie", "/coordinatie/signalen"):
         assert cora.get(path).status_code == 200
         assert anna.get(path).status_code == 403
+    # A coordinator without the professional role has the start page and their own pages only.
+    cees = login("Cees Coord", roles=("coordinator",))
+    start = text(cees.get("/"))
+    assert 'href="/coordinatie"' in start and 'href="/signalen"' not in start
+    assert cees.get("/coordinatie").status_code == 200
+    assert cees.get("/matches").status_code == 403
 
 
 def test_the_coordinator_edits_contact_details_with_errors_next_to_the_fields(
