@@ -428,6 +428,9 @@ class Participant:
     since: date
     is_regisseur: bool
     followed_up_at: datetime | None = None  # when they marked the match as followed up
+    # Contract section 10: while this participant is deactivated and their signals are not
+    # yet moved, the coordinator of their organisation to contact instead (None otherwise).
+    contact: Professional | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,27 @@ class ReviewDatePassed:
     professional_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class SignalTransferred:
+    """A signal moved to a colleague of the same organisation (by its author or a
+    coordinator): the matches it is in now name the colleague."""
+
+    signal_id: uuid.UUID
+    from_professional_id: uuid.UUID
+    to_professional_id: uuid.UUID
+    match_ids: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalsLeftBehind:
+    """A professional was deactivated with active signals: the organisation's coordinators
+    are told how many to move (a count, no ids of children)."""
+
+    professional_id: uuid.UUID
+    coordinator_ids: tuple[uuid.UUID, ...]
+    count: int
+
+
 Event = (
     MatchChanged
     | RegisseurDesignated
@@ -81,6 +102,8 @@ Event = (
     | SignalArchived
     | FollowUpOverdue
     | ReviewDatePassed
+    | SignalTransferred
+    | SignalsLeftBehind
 )
 
 

@@ -154,6 +154,8 @@ def test_both_participants_see_the_same_match_with_contact_details_and_only_own_
             "since": "2026-11-23",
             "isRegisseur": False,
             "followedUpAt": None,
+            "active": True,
+            "contact": None,  # only while a participant is deactivated (contract section 10)
         },
         {
             "professionalId": str(bert.professional_id),
@@ -165,6 +167,8 @@ def test_both_participants_see_the_same_match_with_contact_details_and_only_own_
             "since": "2026-11-23",
             "isRegisseur": False,
             "followedUpAt": None,
+            "active": True,
+            "contact": None,  # only while a participant is deactivated (contract section 10)
         },
     ]
     assert sorted(for_anna["participants"], key=lambda p: p["name"]) == expected_participants
@@ -374,6 +378,10 @@ def test_a_family_match_never_reveals_the_siblings_signal(world: World) -> None:
                 "since",
                 "isRegisseur",
                 "followedUpAt",
+                # Contract section 10: whether they are active, and while not, a
+                # coordinator of their organisation to contact (never about the child).
+                "active",
+                "contact",
             }
     # The list page as a whole does not carry the other signal either.
     assert bert_signal not in anna.get(MATCHES).get_data(as_text=True)

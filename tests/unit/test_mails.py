@@ -19,6 +19,7 @@ DUTCH_SUBJECTS = {
     MailKind.REGISSEUR_DESIGNATED: "Er is een procesregisseur aangewezen",
     MailKind.FOLLOW_UP_REMINDER: "Herinnering: match nog niet opgevolgd",
     MailKind.INFORMATIEPLICHT_REVIEW: "Herinnering: uitstel informatieplicht verlopen",
+    MailKind.SIGNALS_LEFT_BEHIND: "Signalen overdragen in de verwijsindex",
 }
 
 
@@ -112,3 +113,21 @@ def test_dutch_characters_survive_transport() -> None:
 def test_a_link_that_is_not_an_absolute_web_address_is_refused(link: str) -> None:
     with pytest.raises(ValueError, match="absolute"):
         build_mail(MailKind.MATCH_CREATED, to=TO, sender=SENDER, link=link)
+
+
+def test_the_coordinators_mail_carries_only_the_count_of_signals_left_behind() -> None:
+    raw = build_mail(
+        MailKind.SIGNALS_LEFT_BEHIND,
+        to=TO,
+        sender=SENDER,
+        link="https://verwijsindex.example.nl/coordinatie",
+        count=7,
+    ).as_bytes()
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    text, html = _parts(parsed)
+    assert "nog 7 actieve signalen" in text and "nog 7 actieve signalen" in html
+    assert "{count}" not in text + html
+    for kind in MailKind:  # no other mail has anything filled in
+        plain, _ = _parts(_sent(kind))
+        assert "{count}" not in plain

@@ -12,6 +12,7 @@ from flask_smorest import Api
 from verwijsindex.api import (
     audit,
     audit_checkpoints,
+    coordination,
     docs,
     erasure,
     events,
@@ -92,6 +93,7 @@ def init_app(app: Flask) -> None:
         events,
         sync,
         statistics,
+        coordination,
     ):
         api.register_blueprint(module.blp)
     problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's

@@ -53,7 +53,11 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
         statuses.add(404)
     if "requestBody" in operation:
         statuses.add(415)
-    if (path, method) == ("/signals", "post"):
+    if (path, method) in {
+        ("/signals", "post"),
+        ("/professionals/{professional_id}", "patch"),  # an e-mail address in use
+        ("/signals/{signal_id}/transfer", "post"),  # archived, or the colleague has one
+    }:
         statuses.add(409)
     if (path, method) == ("/events", "get"):
         statuses.add(410)  # `after` names an event no longer kept

@@ -241,6 +241,19 @@ class SignalPageSchema(Schema):
     next = fields.String(allow_none=True)
 
 
+def _contact_of(participant: domain.Participant) -> dict[str, str] | None:
+    contact = participant.contact
+    if contact is None:
+        return None
+    return {
+        "professionalId": str(contact.id),
+        "name": contact.name,
+        "phone": contact.phone,
+        "email": contact.email,
+        "role": "coordinator",
+    }
+
+
 class ParticipantSchema(Schema):
     professional_id = fields.Function(lambda p: str(p.professional.id), data_key="professionalId")
     name = fields.Function(lambda p: p.professional.name)
@@ -254,6 +267,25 @@ class ParticipantSchema(Schema):
         data_key="followedUpAt",
         allow_none=True,
         metadata={"description": "When this participant marked the match as followed up."},
+    )
+    active = fields.Function(
+        lambda p: p.professional.active,
+        metadata={
+            "type": "boolean",
+            "description": "False: this professional was deactivated; until their signal is "
+            "moved to a colleague, reach `contact` instead.",
+        },
+    )
+    contact = fields.Function(
+        _contact_of,
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "description": "While this participant is deactivated: the coordinator of their "
+            "organisation (`professionalId`, `name`, `phone`, `email`, `role`), who answers "
+            "for the signal until it is moved. Null otherwise.",
+        },
     )
 
 

@@ -21,6 +21,7 @@ class MailKind(StrEnum):
     REGISSEUR_DESIGNATED = "regisseur_designated"
     FOLLOW_UP_REMINDER = "follow_up_reminder"
     INFORMATIEPLICHT_REVIEW = "informatieplicht_review"
+    SIGNALS_LEFT_BEHIND = "signals_left_behind"
 
 
 GREETING = "Beste collega,"
@@ -76,10 +77,24 @@ TEXTS: dict[MailKind, tuple[str, tuple[str, ...]]] = {
             "gemotiveerd uitstel vast.",
         ),
     ),
+    # To an organisation's coordinators (Jeugdwet 7.1.3.3); `{count}` is the only thing
+    # filled in: a number, never who left or which children.
+    MailKind.SIGNALS_LEFT_BEHIND: (
+        "Signalen overdragen in de verwijsindex",
+        (
+            "Een professional van uw organisatie is gedeactiveerd en heeft nog {count} actieve "
+            "signalen in de verwijsindex. Die blijven staan: de zorg is niet met de collega "
+            "vertrokken.",
+            "Draag de signalen over aan een collega. Tot dat gebeurt, noemt de verwijsindex u "
+            "als contactpersoon bij de matches van deze signalen.",
+        ),
+    ),
 }
 
 
-def build_mail(kind: MailKind, *, to: str, sender: str, link: str) -> EmailMessage:
+def build_mail(
+    kind: MailKind, *, to: str, sender: str, link: str, count: int | None = None
+) -> EmailMessage:
     """A multipart/alternative mail (text and HTML, UTF-8) of `kind`, pointing at `link`.
 
     `link` must be an absolute http(s) URL and, like everything in a mail, must not identify a
@@ -87,7 +102,9 @@ def build_mail(kind: MailKind, *, to: str, sender: str, link: str) -> EmailMessa
     """
     if urlsplit(link).scheme not in ("https", "http") or not urlsplit(link).netloc:
         raise ValueError("mail link must be an absolute http(s) URL")
-    subject, paragraphs = TEXTS[kind]
+    subject, texts = TEXTS[kind]
+    # Only a number is ever filled in (`{count}`); every other text is fixed.
+    paragraphs = tuple(p.replace("{count}", str(count or 0)) for p in texts)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender

@@ -6,6 +6,7 @@ one only when a use case first asks for it.
 """
 
 from verwijsindex.repository.audit import AuditQueries
+from verwijsindex.repository.coordination import CoordinationRepository, OrganisationSignal
 from verwijsindex.repository.feed import FeedEntry, FeedEvent, FeedRepository
 from verwijsindex.repository.follow_up import FollowUpRepository, Participation
 from verwijsindex.repository.lifecycle import LifecycleRepository
@@ -25,6 +26,7 @@ from verwijsindex.repository.webhooks import Subscriber, WebhookRepository, Webh
 
 __all__ = [
     "AuditQueries",
+    "CoordinationRepository",
     "Delivery",
     "DeliveryRecord",
     "FeedEntry",
@@ -34,6 +36,7 @@ __all__ = [
     "LifecycleRepository",
     "LoginRecord",
     "MatchViews",
+    "OrganisationSignal",
     "OutboxRepository",
     "Outgoing",
     "Participation",

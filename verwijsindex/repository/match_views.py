@@ -12,14 +12,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from verwijsindex.domain import MatchType
+from verwijsindex.domain import MatchType, Role
 from verwijsindex.models import (
     FollowUpRow,
     MatchRow,
@@ -27,6 +27,26 @@ from verwijsindex.models import (
     OrganisationRow,
     ProfessionalRow,
     SignalRow,
+)
+from verwijsindex.repository.coordination import holds_role
+
+# Contract section 10: while a deactivated professional's signals wait to be moved, a match
+# names a coordinator of their organisation (the longest-serving active one) as the contact.
+# Read in the same statement as the participants (an outer join on a correlated subquery that
+# only runs for deactivated participants), so GET /matches keeps its pinned statement count.
+_Contact = aliased(ProfessionalRow, name="contact")
+_OtherPerson = aliased(ProfessionalRow, name="coordinator")
+_FIRST_COORDINATOR = (
+    select(_OtherPerson.id)
+    .where(
+        _OtherPerson.organisation_id == ProfessionalRow.organisation_id,
+        _OtherPerson.active.is_(True),
+        holds_role(Role.COORDINATOR, _OtherPerson),
+    )
+    .order_by(_OtherPerson.created_at, _OtherPerson.id)
+    .limit(1)
+    .correlate(ProfessionalRow)
+    .scalar_subquery()
 )
 
 
@@ -90,6 +110,8 @@ class MatchDetails:
     match: StoredMatch
     people: dict[uuid.UUID, tuple[ProfessionalRow, OrganisationRow]]
     followed_up: dict[uuid.UUID, datetime]
+    # Deactivated participant → the coordinator of their organisation to contact instead.
+    contacts: dict[uuid.UUID, tuple[ProfessionalRow, OrganisationRow]] = field(default_factory=dict)
 
 
 class MatchViews:
@@ -124,7 +146,13 @@ class MatchViews:
 
     def _details(self, which: ColumnElement[bool]) -> list[MatchDetails]:
         rows = self.session.execute(
-            select(*_MATCH_AND_MEMBER, ProfessionalRow, OrganisationRow, FollowUpRow.followed_up_at)
+            select(
+                *_MATCH_AND_MEMBER,
+                ProfessionalRow,
+                OrganisationRow,
+                FollowUpRow.followed_up_at,
+                _Contact,
+            )
             .join(MatchSignalRow, MatchSignalRow.match_id == MatchRow.id)
             .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
             .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
@@ -136,20 +164,29 @@ class MatchViews:
                     FollowUpRow.professional_id == SignalRow.professional_id,
                 ),
             )
+            .outerjoin(
+                _Contact,
+                and_(ProfessionalRow.active.is_(False), _Contact.id == _FIRST_COORDINATOR),
+            )
             .where(which)
         ).all()
         people: dict[uuid.UUID, dict[uuid.UUID, tuple[ProfessionalRow, OrganisationRow]]] = (
             defaultdict(dict)
         )
         followed_up: dict[uuid.UUID, dict[uuid.UUID, datetime]] = defaultdict(dict)
+        contacts: dict[uuid.UUID, dict[uuid.UUID, tuple[ProfessionalRow, OrganisationRow]]] = (
+            defaultdict(dict)
+        )
         for row in rows:
             match_id, professional_id = row[0], row[5]
-            professional, organisation, followed_up_at = row[7:]
+            professional, organisation, followed_up_at, contact = row[7:]
             people[match_id][professional_id] = (professional, organisation)
             if followed_up_at is not None:
                 followed_up[match_id][professional_id] = followed_up_at
+            if contact is not None:
+                contacts[match_id][professional_id] = (contact, organisation)
         return [
-            MatchDetails(match, people[i], followed_up[i])
+            MatchDetails(match, people[i], followed_up[i], contacts[i])
             for i, match in _stored_matches(rows).items()
         ]
 

@@ -46,6 +46,19 @@ def _text_problem(name: str, value: str, limit: int) -> list[Problem]:
     return []
 
 
+def contact_problems(
+    *, name: str | None = None, email: str | None = None, phone: str | None = None
+) -> list[Problem]:
+    """A professional's contact details as every entrance checks them (creation here, a
+    coordinator's or beheerder's change in `services.coordination`); None: not given."""
+    problems = [] if name is None else _text_problem("name", name, 200)
+    if email is not None and (not _EMAIL.fullmatch(email) or len(email) > 254):
+        problems.append(Problem("email", "Not a valid e-mail address."))
+    if phone is not None and not _PHONE.fullmatch(phone):
+        problems.append(Problem("phone", "Not a valid phone number."))
+    return problems
+
+
 def _on_behalf(actor: Actor | None) -> None:
     """From the web a beheerder acts (and is named in the audit record); the command line
     acts for the operator who holds the keys and passes no actor."""
@@ -127,11 +140,7 @@ def create_professional(
 ) -> NewProfessional:
     """Create a person; the TOTP secret is made now and shown once as a provisioning URI."""
     role_names = list(roles) or [Role.PROFESSIONAL.value]
-    problems = _text_problem("name", name, 200)
-    if not _EMAIL.fullmatch(email) or len(email) > 254:
-        problems.append(Problem("email", "Not a valid e-mail address."))
-    if not _PHONE.fullmatch(phone):
-        problems.append(Problem("phone", "Not a valid phone number."))
+    problems = contact_problems(name=name, email=email, phone=phone)
     unknown = [r for r in role_names if r not in {role.value for role in Role}]
     if unknown:
         problems.append(Problem("role", "Must be one of: " + ", ".join(r.value for r in Role)))

@@ -234,6 +234,7 @@ class Worker:
                         to=ready.to,
                         sender=self.core.settings.sender_address,
                         link=self._link(delivery),
+                        count=self._count(delivery),
                     )
                 )
             else:
@@ -245,12 +246,20 @@ class Worker:
             return (FAILED if error.permanent else PENDING), error.reason
         return DELIVERED, None
 
+    @staticmethod
+    def _count(delivery: Delivery) -> int | None:
+        """The one number a mail may carry (signals left behind), if any."""
+        count = json.loads(delivery.payload).get("count")
+        return None if count is None else int(count)
+
     def _link(self, delivery: Delivery) -> str:
         """Where the mail's reader looks: the match or the signal in the web UI, by id."""
         ids = json.loads(delivery.payload)
         base = self.core.settings.base_url.rstrip("/")
         if "matchId" in ids:
             return f"{base}/matches/{uuid.UUID(ids['matchId'])}"
+        if "count" in ids:  # the coordinator's task: signals left behind to move
+            return f"{base}/coordinatie"
         return f"{base}/signalen/{uuid.UUID(ids['signalId'])}"
 
     def _settle(self, ready: _Ready, status: str, reason: str | None) -> Outcome:

@@ -28,6 +28,8 @@ from verwijsindex.domain import (
     Role,
 )
 from verwijsindex.repository import PeopleRepository, SystemClientSummary
+from verwijsindex.repository.people import Standing
+from verwijsindex.services.coordination import tell_coordinators
 from verwijsindex.services.core import Actor, Core
 from verwijsindex.services.refusals import Refusal, records_refusals
 
@@ -122,7 +124,8 @@ def deactivate_professional(core: Core, actor: Actor, professional_id: uuid.UUID
     """The person can no longer log in or act: their web sessions end at once, in the same
     transaction (so reactivating them later does not bring an old session back to life);
     a token handed out earlier stops working within `ACTOR_CACHE_SECONDS`. Their signals
-    and matches stay as they are."""
+    and matches stay as they are, and their organisation's coordinators are mailed to move
+    the active ones (`services.coordination.tell_coordinators`)."""
     return _set_active(core, actor, professional_id, active=False)
 
 
@@ -144,13 +147,15 @@ def _set_active(
         )
     with core.transaction(write=True, actor=actor) as tx:
         directory = tx.people
-        _check_and_lock(directory, actor, professional_id, entry)
+        was_active = _check_and_lock(directory, actor, professional_id, entry).active
         directory.set_active(professional_id, active)
         if not active:
             tx.web.end_web_sessions_of(professional_id)
             tx.web.cancel_invitations_of(professional_id)
         changed = directory.professional(professional_id)
         assert changed is not None
+        if was_active and not active:  # deactivating twice tells nobody twice
+            tell_coordinators(tx, changed)
         tx.record(
             AuditEntry(action, "professional", professional_id, None, [changed.organisation.id])
         )
@@ -160,15 +165,16 @@ def _set_active(
 
 def _check_and_lock(
     directory: PeopleRepository, actor: Actor, professional_id: uuid.UUID, entry: AuditEntry
-) -> None:
+) -> Standing:
     """Lock the actor's and the person's rows; refuse unless the actor is, as stored now,
-    an active beheerder, and the person exists."""
+    an active beheerder, and the person exists. Returns the person's standing before."""
     standing = directory.lock_standing({actor.id, professional_id})
     own = standing.get(actor.id)
     if own is None or not own.active or Role.BEHEERDER not in own.roles:
         raise Refusal(Forbidden(f"This requires the role {Role.BEHEERDER.value}."), entry)
     if professional_id not in standing:
         raise Refusal(NotFound("No such professional."), entry)
+    return standing[professional_id]
 
 
 @records_refusals

@@ -33,6 +33,7 @@ class MatchPage:
 
 def _to_matches(tx: Transaction, actor: Actor, found: list[MatchDetails]) -> list[Match]:
     people = tx.people.opened(row for d in found for row in d.people.values())
+    contacts = tx.people.opened(row for d in found for row in d.contacts.values())
     result = []
     for details in found:
         match = details.match
@@ -42,6 +43,9 @@ def _to_matches(tx: Transaction, actor: Actor, found: list[MatchDetails]) -> lis
                 since=domain.local_date(moment),
                 is_regisseur=pid == match.regisseur_id,
                 followed_up_at=details.followed_up.get(pid),
+                contact=(
+                    contacts[details.contacts[pid][0].id] if pid in details.contacts else None
+                ),
             )
             for pid, moment in match.participants_since()
         )

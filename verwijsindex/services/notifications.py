@@ -11,6 +11,10 @@ Who hears what:
   dissolving mails nobody (contract: new or grown);
 - a regisseur designated: every participant gets a mail;
 - a postponement's review date passed, a follow-up overdue: the one professional;
+- a signal transferred to a colleague: the colleague gets "new match" for each match it is
+  in, and every organisation involved hears `match.changed`;
+- a professional deactivated with active signals: the organisation's coordinators get a
+  mail with the count (`signals_left_behind`), nothing else;
 - each organisation with a professional involved hears of the event once, as an
   `Announcement` telling it only ids: which match or signal, and which of *its own*
   professionals. Its webhook subscriptions are sent exactly that, and `stage_notifications`
@@ -38,6 +42,8 @@ from verwijsindex.events import (
     RegisseurSteppedDown,
     ReviewDatePassed,
     SignalArchived,
+    SignalsLeftBehind,
+    SignalTransferred,
     WebhookEvent,
 )
 from verwijsindex.notify.mails import MailKind
@@ -60,7 +66,7 @@ class _Notices:
     mails: list[tuple[MailKind, uuid.UUID, dict[str, str]]] = field(default_factory=list)
     hooks: list[_Hook] = field(default_factory=list)
 
-    def mail(self, kind: MailKind, to: Iterable[uuid.UUID], **ids: uuid.UUID) -> None:
+    def mail(self, kind: MailKind, to: Iterable[uuid.UUID], **ids: uuid.UUID | int) -> None:
         payload = {k: str(v) for k, v in ids.items()}
         self.mails.extend((kind, p, payload) for p in sorted(to))
 
@@ -81,7 +87,7 @@ def stage_notifications(tx: Transaction) -> list[Announcement]:
     owners = {s: o.professional_id for s, o in known.items()}
     designated = [
         e.match_id for e in events if isinstance(e, RegisseurDesignated | RegisseurSteppedDown)
-    ]
+    ] + [m for e in events if isinstance(e, SignalTransferred) for m in e.match_ids]
     participants = {
         m.id: frozenset(pid for _, pid, _ in m.members)
         for m in tx.match_views.stored_matches(designated)
@@ -141,6 +147,19 @@ def _notices_of(
             notices.mail(MailKind.FOLLOW_UP_REMINDER, {professional_id}, matchId=match_id)
         case ReviewDatePassed(signal_id=signal_id, professional_id=professional_id):
             notices.mail(MailKind.INFORMATIEPLICHT_REVIEW, {professional_id}, signalId=signal_id)
+        case SignalTransferred(
+            from_professional_id=old, to_professional_id=new, match_ids=match_ids
+        ):
+            for match_id in match_ids:
+                everyone = participants.get(match_id, frozenset()) | {old}
+                notices.mail(MailKind.MATCH_CREATED, {new}, matchId=match_id)
+                notices.hook(
+                    WebhookEvent.MATCH_CHANGED, everyone, matchId=match_id, dissolved=False
+                )
+        case SignalsLeftBehind(professional_id=left, coordinator_ids=coordinators, count=count):
+            notices.mail(
+                MailKind.SIGNALS_LEFT_BEHIND, coordinators, professionalId=left, count=count
+            )
 
 
 def _announcements(tx: Transaction, hooks: list[_Hook]) -> list[Announcement]:

@@ -25,6 +25,7 @@ from verwijsindex.db import UnitOfWork
 from verwijsindex.events import Announcement, Event
 from verwijsindex.repository import (
     AuditQueries,
+    CoordinationRepository,
     FeedRepository,
     FollowUpRepository,
     LifecycleRepository,
@@ -123,6 +124,10 @@ class Transaction:
     @cached_property
     def audit(self) -> AuditQueries:
         return AuditQueries(self.uow.session, self.keys)
+
+    @cached_property
+    def coordination(self) -> CoordinationRepository:
+        return CoordinationRepository(self.uow.session, self.keys)
 
     # --- what the use case did -----------------------------------------------------------------
 
