@@ -75,6 +75,15 @@ ACCESS: dict[tuple[str, str], tuple[frozenset[Role], dict[str, Any]]] = {
         {"json": {"professionalId": str(uuid.uuid4())}},
     ),
     ("DELETE", "/matches/<uuid:match_id>/regisseur"): (frozenset({PROFESSIONAL}), {}),
+    ("POST", "/signals/<uuid:signal_id>/transfer"): (
+        frozenset({PROFESSIONAL, COORDINATOR}),
+        {"json": {"professionalId": str(uuid.uuid4())}},
+    ),
+    ("PATCH", "/professionals/<uuid:professional_id>"): (
+        frozenset({COORDINATOR, BEHEERDER}),
+        {"json": {"phone": "+31 6 1234 5678"}},
+    ),
+    ("GET", "/organisations/<uuid:organisation_id>/signals"): (frozenset({COORDINATOR}), {}),
     ("GET", "/statistics"): (frozenset({BEHEERDER}), {}),
     ("GET", "/audit-events"): (frozenset({PRIVACY}), {}),
     ("GET", "/audit-checkpoints"): (frozenset({PRIVACY}), {}),

@@ -60,6 +60,18 @@ def _movable_row(
     coordinator; anything else answers like a missing signal (or 403 for a system token
     that would need the coordinator role)."""
     entry = AuditEntry(ACTION, "signal", signal_id)
+    if not (
+        actor.professional.has_role(Role.PROFESSIONAL)
+        or actor.professional.has_role(Role.COORDINATOR)
+        or Role.COORDINATOR in actor.withheld
+    ):
+        # Neither an author nor a coordinator by role: refused before anything is looked up.
+        raise Refusal(
+            Forbidden(
+                f"This requires the role {Role.PROFESSIONAL.value} or {Role.COORDINATOR.value}."
+            ),
+            entry,
+        )
     row = tx.signals.signal_row(signal_id)
     # Not `tx.signal_owners`: that caches for the notifications, which must see the new owner.
     owner = tx.signals.owners([signal_id]).get(signal_id) if row is not None else None
