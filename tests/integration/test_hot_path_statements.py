@@ -47,9 +47,12 @@ POST_WITHOUT_MATCH = {"postgresql": 7, "sqlite": 9}
 # one); the webhook subscriptions of the organisations involved; INSERT outbox (the mails);
 # INSERT feed_events (issue 12: the match.created of each organisation involved, for its
 # change feed, in one multi-row statement; a POST without a match writes none).
+# Issue 13 (Jeugdwet 7.1.2.3 c-e): the active regievoerders with their gemeenten, to mail
+# those whose scope the match touches (one small read; a POST without a match skips it).
 # (Before issue 11.2: 14 [15], with the parents apart and a lookup of the owners of the
-# match's other signals, which now come with the surroundings. Before issue 12: 12 [14].)
-POST_WITH_MATCH = {"postgresql": 13, "sqlite": 15}
+# match's other signals, which now come with the surroundings. Before issue 12: 12 [14].
+# Before issue 13: 13 [15].)
+POST_WITH_MATCH = {"postgresql": 14, "sqlite": 16}
 # GET /matches/{id}: standing; the match with its members, their professionals and
 # organisations and follow-ups (one join); audit: 2 [SQLite: 4].
 # (Before issue 11.2: 6 [8], with the participants and the follow-ups read apart.)

@@ -16,6 +16,7 @@ from verwijsindex.api import (
     erasure,
     events,
     matches,
+    monitoring,
     privacy,
     problems,
     signals,
@@ -92,6 +93,7 @@ def init_app(app: Flask) -> None:
         events,
         sync,
         statistics,
+        monitoring,
     ):
         api.register_blueprint(module.blp)
     problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's

@@ -21,6 +21,9 @@ class MailKind(StrEnum):
     REGISSEUR_DESIGNATED = "regisseur_designated"
     FOLLOW_UP_REMINDER = "follow_up_reminder"
     INFORMATIEPLICHT_REVIEW = "informatieplicht_review"
+    # To a regievoerder (Jeugdwet 7.1.2.3 c-e, g): the link leads to their monitoring page.
+    REGIE_MATCH = "regie_match"
+    REGIE_MOVE = "regie_move"
 
 
 GREETING = "Beste collega,"
@@ -74,6 +77,22 @@ TEXTS: dict[MailKind, tuple[str, tuple[str, ...]]] = {
             "en de datum waarop u dat uitstel zou heroverwegen is verstreken.",
             "Informeer de ouders of de jeugdige alsnog en leg dat vast, of leg een nieuw, "
             "gemotiveerd uitstel vast.",
+        ),
+    ),
+    MailKind.REGIE_MATCH: (
+        "Nieuwe match in uw gemeente",
+        (
+            "In de verwijsindex is een match ontstaan of gegroeid in een gemeente waarvoor u "
+            "regievoerder bent.",
+            "U ziet in de verwijsindex wie er betrokken zijn en of zij de match opvolgen.",
+        ),
+    ),
+    MailKind.REGIE_MOVE: (
+        "Verhuizing gemeld in de verwijsindex",
+        (
+            "Er is een signaal afgegeven over een jeugdige die eerder in een andere gemeente "
+            "signalen had, met een gemeente waarvoor u regievoerder bent.",
+            "U ziet in de verwijsindex de matches in uw gemeente en wie erbij betrokken zijn.",
         ),
     ),
 }
