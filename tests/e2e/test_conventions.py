@@ -48,6 +48,7 @@ IMPLEMENTED = {
     "/monitoring/matches": {"get"},
     "/monitoring/matches/{match_id}": {"get"},
     "/monitoring/matches/{match_id}/check": {"put"},
+    "/statistics/follow-up": {"get"},
 }
 
 

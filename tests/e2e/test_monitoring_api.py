@@ -54,7 +54,9 @@ def regievoerder(
     return ApiClient(world.http, created.professional.id, organisation_id, token)
 
 
-def client_match(world: World, child: str, gemeente: str | None) -> tuple[str, ApiClient, ApiClient]:
+def client_match(
+    world: World, child: str, gemeente: str | None
+) -> tuple[str, ApiClient, ApiClient]:
     """A cliëntmatch on `child` between a school and a youth-care team, naming `gemeente`."""
     extra = {} if gemeente is None else {"gemeente": gemeente}
     tag = BSNS.index(child)

@@ -25,6 +25,7 @@ from verwijsindex.models import (
     MatchCheckRow,
     MatchRow,
     MatchSignalRow,
+    OrganisationRow,
     ProfessionalGemeenteRow,
     ProfessionalRow,
     SignalRow,
@@ -205,6 +206,42 @@ class RegieRepository(RepositoryBase):
             if gemeente is not None:
                 found[match_id].add(gemeente)
         return found
+
+    def participations(
+        self, joined_from: datetime, joined_until: datetime, gemeenten: frozenset[str] | None
+    ) -> list[tuple[datetime, str, datetime | None]]:
+        """(joined, sector, followed up) of every participation that began in the period,
+        in the matches in scope (None: all); for the follow-up rate."""
+        joined = func.min(MatchSignalRow.linked_at)
+        query = (
+            select(joined, OrganisationRow.sector, FollowUpRow.followed_up_at)
+            .select_from(MatchSignalRow)
+            .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
+            .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
+            .outerjoin(
+                FollowUpRow,
+                and_(
+                    FollowUpRow.match_id == MatchSignalRow.match_id,
+                    FollowUpRow.professional_id == SignalRow.professional_id,
+                ),
+            )
+            .group_by(
+                MatchSignalRow.match_id,
+                SignalRow.professional_id,
+                OrganisationRow.sector,
+                FollowUpRow.followed_up_at,
+            )
+            .having(joined >= joined_from, joined < joined_until)
+        )
+        if gemeenten is not None:
+            carrying = (
+                select(MatchSignalRow.match_id)
+                .join(SignalRow, SignalRow.id == MatchSignalRow.signal_id)
+                .where(SignalRow.gemeente.in_(sorted(gemeenten)))
+            )
+            query = query.where(MatchSignalRow.match_id.in_(carrying))
+        return [(j, sector, done) for j, sector, done in self.session.execute(query).all()]
 
     # --- contact checked -----------------------------------------------------------------
 
