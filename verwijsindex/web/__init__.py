@@ -15,7 +15,17 @@ from werkzeug.exceptions import HTTPException
 
 from verwijsindex.audit import RequestContext, request_context
 from verwijsindex.domain import DomainError, Forbidden, NotFound, Role
-from verwijsindex.web import auth, beheer, erasure, history, home, matches, privacy, signals
+from verwijsindex.web import (
+    auth,
+    beheer,
+    erasure,
+    history,
+    home,
+    matches,
+    privacy,
+    regie,
+    signals,
+)
 from verwijsindex.web.context import check_csrf, csrf_token, set_cookies, web_session
 from verwijsindex.web.pages import page
 
@@ -28,6 +38,7 @@ BLUEPRINTS = [
     beheer.bp,
     privacy.bp,
     erasure.bp,
+    regie.bp,
 ]
 
 # Everything from here; inline scripts and styles are not allowed at all.
