@@ -28,6 +28,19 @@ from verwijsindex.services.reminders import FOLLOW_UP_WORKING_DAYS
 from verwijsindex.services.unit_of_work import Transaction
 from verwijsindex.working_days import latest_start_due
 
+__all__ = [
+    "FOLLOW_UP_STATES",
+    "FollowUpState",
+    "MonitoredMatch",
+    "MonitoredParticipant",
+    "MonitoringPage",
+    "check_contact",
+    "get_monitored",
+    "list_monitored",
+    "overdue_before",
+    "scope_of",
+]
+
 FOLLOW_UP_STATES: tuple[FollowUpState, ...] = ("overdue", "open", "done")
 
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from verwijsindex import gemeenten
 from verwijsindex.domain import Role
 from verwijsindex.services import monitoring
+from verwijsindex.services.monitoring import FollowUpState
 from verwijsindex.web.context import actor, core, login_required
 from verwijsindex.web.pages import page
 from verwijsindex.web.professional import notice, template_helpers
@@ -24,7 +25,7 @@ bp.context_processor(template_helpers)
 
 NOTICES = {"gecontroleerd": "U heeft vastgelegd dat het contact in deze match is gecontroleerd."}
 # Overdue first: those are what the regievoerder is there for.
-SECTIONS = (
+SECTIONS: tuple[tuple[FollowUpState, str], ...] = (
     ("overdue", "Niet op tijd opgevolgd"),
     ("open", "Nog niet door iedereen opgevolgd"),
     ("done", "Door iedereen opgevolgd"),
