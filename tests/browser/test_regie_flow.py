@@ -21,7 +21,7 @@ def fits(page: Page, width: int) -> None:
     assert scrolled <= width, f"{page.url} is {scrolled} px wide"
 
 
-@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("width", [1280, 390, 320])
 def test_a_regievoerder_sees_overdue_matches_first_and_records_the_check(
     new_page: NewPage,
     people: People,
@@ -64,7 +64,8 @@ def test_a_regievoerder_sees_overdue_matches_first_and_records_the_check(
     expect(overdue.locator("a[href^='tel:']").first).to_be_visible()
     expect(overdue.get_by_text("niet opgevolgd, te laat")).to_be_visible()
     fits(page, width)
-    screenshot(page, "11-regie" if width > 400 else "12-regie-telefoon")
+    if width != 320:
+        screenshot(page, "11-regie" if width > 400 else "12-regie-telefoon")
 
     overdue.get_by_role("button", name="Contact gecontroleerd").click()
     expect(page.get_by_text("U heeft vastgelegd dat het contact")).to_be_visible()
