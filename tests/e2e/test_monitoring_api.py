@@ -252,6 +252,10 @@ def test_every_read_is_audited(world: World, core: Core) -> None:
         ("POST", "/api/v1/subject-access-requests", {"bsn": CHILD_BSN}),
         ("POST", "/api/v1/erasure-requests", {"bsn": CHILD_BSN, "reason": "objection"}),
         ("GET", "/api/v1/statistics", None),
+        ("GET", f"/api/v1/signals/{MISSING}/history", None),
+        ("DELETE", f"/api/v1/signals/{MISSING}", None),
+        ("PUT", f"/api/v1/matches/{MISSING}/regisseur", {"professionalId": MISSING}),
+        ("GET", "/api/v1/audit-checkpoints", None),
     ],
 )
 def test_a_regievoerder_is_refused_everything_else(
