@@ -19,6 +19,8 @@ DUTCH_SUBJECTS = {
     MailKind.REGISSEUR_DESIGNATED: "Er is een procesregisseur aangewezen",
     MailKind.FOLLOW_UP_REMINDER: "Herinnering: match nog niet opgevolgd",
     MailKind.INFORMATIEPLICHT_REVIEW: "Herinnering: uitstel informatieplicht verlopen",
+    MailKind.REGIE_MATCH: "Nieuwe match in uw gemeente",
+    MailKind.REGIE_MOVE: "Verhuizing gemeld in de verwijsindex",
 }
 
 
