@@ -94,6 +94,16 @@ class SignalsLeftBehind:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class SignalMoved:
+    """A child's new signal names another gemeente than the child's other active signals
+    (Jeugdwet 7.1.2.3 g): the regievoerders of the new gemeente hear of it, ids only."""
+
+    signal_id: uuid.UUID
+    gemeente: str
+    match_ids: tuple[uuid.UUID, ...]
+
+
 Event = (
     MatchChanged
     | RegisseurDesignated
@@ -104,6 +114,7 @@ Event = (
     | ReviewDatePassed
     | SignalTransferred
     | SignalsLeftBehind
+    | SignalMoved
 )
 
 

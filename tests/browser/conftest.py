@@ -99,6 +99,7 @@ class People:
         organisation: str = "Basisschool De Linde",
         sector: str = "onderwijs",
         roles: tuple[str, ...] = ("professional",),
+        gemeenten: tuple[str, ...] = (),
     ) -> Person:
         found = admin_service.create_organisation(self.core, organisation, sector)
         email = name.lower().replace(" ", ".") + "@example.org"
@@ -110,6 +111,7 @@ class People:
             phone="+31 6 1234 5678",
             roles=roles,
             password=PASSWORD,
+            gemeenten_assigned=gemeenten,
         )
         return Person(email, PASSWORD)
 

@@ -45,6 +45,10 @@ IMPLEMENTED = {
     "/webhook-subscriptions": {"get", "post"},
     "/webhook-subscriptions/{subscription_id}": {"get", "delete"},
     "/webhook-subscriptions/{subscription_id}/deliveries": {"get"},
+    "/monitoring/matches": {"get"},
+    "/monitoring/matches/{match_id}": {"get"},
+    "/monitoring/matches/{match_id}/check": {"put"},
+    "/statistics/follow-up": {"get"},
 }
 
 

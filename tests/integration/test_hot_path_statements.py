@@ -14,10 +14,12 @@ caches the caller and makes the audit chains' heads), as a served process would 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.conftest import (
     CHILD_BSN,
@@ -30,6 +32,7 @@ from tests.conftest import (
     World,
 )
 from tests.sql_statements import StatementLog, watch_statements
+from verwijsindex.models import AuditEventRow
 
 # --- the pinned numbers, per database --------------------------------------------------------
 
@@ -47,9 +50,12 @@ POST_WITHOUT_MATCH = {"postgresql": 7, "sqlite": 9}
 # one); the webhook subscriptions of the organisations involved; INSERT outbox (the mails);
 # INSERT feed_events (issue 12: the match.created of each organisation involved, for its
 # change feed, in one multi-row statement; a POST without a match writes none).
+# Issue 13 (Jeugdwet 7.1.2.3 c-e): the active regievoerders with their gemeenten, to mail
+# those whose scope the match touches (one small read; a POST without a match skips it).
 # (Before issue 11.2: 14 [15], with the parents apart and a lookup of the owners of the
-# match's other signals, which now come with the surroundings. Before issue 12: 12 [14].)
-POST_WITH_MATCH = {"postgresql": 13, "sqlite": 15}
+# match's other signals, which now come with the surroundings. Before issue 12: 12 [14].
+# Before issue 13: 13 [15].)
+POST_WITH_MATCH = {"postgresql": 14, "sqlite": 16}
 # GET /matches/{id}: standing; the match with its members, their professionals and
 # organisations and follow-ups (one join); audit: 2 [SQLite: 4].
 # (Before issue 11.2: 6 [8], with the participants and the follow-ups read apart.)
@@ -76,9 +82,13 @@ class HotPaths:
         self.dialect = world.core.database.dialect
         self.anna = world.professional("Anna Jansen", "School A", "onderwijs")
         self.bert = world.professional("Bert de Vries", "Team B", "jeugdhulp")
+        self.gemeente_of: dict[uuid.UUID, str] = {}  # the gemeente each one's signals name
 
     def post(self, who: ApiClient, child: str, parent: str) -> dict[str, Any]:
-        response = who.post("/api/v1/signals", json=_body(child, parent))
+        body = _body(child, parent)
+        if who.professional_id in self.gemeente_of:
+            body["gemeente"] = self.gemeente_of[who.professional_id]
+        response = who.post("/api/v1/signals", json=body)
         assert response.status_code == 201, response.get_json()
         result: dict[str, Any] = response.get_json()
         return result
@@ -156,3 +166,20 @@ def test_after_warm_up_no_hot_path_statement_misses_the_compiled_cache(warmed: H
                 f"{request} compiled {len(log.misses())} statement(s) again after warm-up:\n"
                 f"{log.describe()}"
             )
+
+
+def test_a_gemeente_and_a_move_to_another_cost_no_statement_more(warmed: HotPaths) -> None:
+    """Issue 13: whether a new signal moves the child to another gemeente is decided from
+    the surroundings already read; the regievoerders are read with the match's notices."""
+    warmed.gemeente_of = {
+        warmed.anna.professional_id: "GM0228",
+        warmed.bert.professional_id: "GM0363",
+    }  # Bert's: a move
+    logs = warmed.round(SIBLING_BSN, OTHER_PARENT_BSN)
+    _pinned(logs["POST /signals without match"], POST_WITHOUT_MATCH[warmed.dialect], "POST")
+    _pinned(logs["POST /signals with match"], POST_WITH_MATCH[warmed.dialect], "POST (move)")
+    with warmed.engine.connect() as connection:
+        moves = connection.scalar(
+            select(func.count()).where(AuditEventRow.action == "api:signal:move-notified")
+        )
+    assert moves == 1

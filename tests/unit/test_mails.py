@@ -20,6 +20,8 @@ DUTCH_SUBJECTS = {
     MailKind.FOLLOW_UP_REMINDER: "Herinnering: match nog niet opgevolgd",
     MailKind.INFORMATIEPLICHT_REVIEW: "Herinnering: uitstel informatieplicht verlopen",
     MailKind.SIGNALS_LEFT_BEHIND: "Signalen overdragen in de verwijsindex",
+    MailKind.REGIE_MATCH: "Nieuwe match in uw gemeente",
+    MailKind.REGIE_MOVE: "Verhuizing gemeld in de verwijsindex",
 }
 
 

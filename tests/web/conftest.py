@@ -120,6 +120,7 @@ def login(app: Flask, core: Core, clock: FakeClock) -> Login:
         sector: str = "onderwijs",
         roles: tuple[str, ...] = ("professional",),
         phone: str = "+31 6 1234 5678",
+        gemeenten: tuple[str, ...] = (),
     ) -> Browser:
         if organisation not in organisations:
             organisations[organisation] = admin_service.create_organisation(
@@ -134,6 +135,7 @@ def login(app: Flask, core: Core, clock: FakeClock) -> Login:
             phone=phone,
             roles=roles,
             password=PASSWORD,
+            gemeenten_assigned=gemeenten,
         )
         http = app.test_client()
         secret = log_in(http, email, clock)

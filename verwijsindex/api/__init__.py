@@ -17,6 +17,7 @@ from verwijsindex.api import (
     erasure,
     events,
     matches,
+    monitoring,
     privacy,
     problems,
     signals,
@@ -94,6 +95,7 @@ def init_app(app: Flask) -> None:
         sync,
         statistics,
         coordination,
+        monitoring,
     ):
         api.register_blueprint(module.blp)
     problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's

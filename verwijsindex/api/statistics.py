@@ -10,7 +10,12 @@ from flask.views import MethodView
 
 from verwijsindex.api.blueprint import Blueprint
 from verwijsindex.api.context import actor, bad_cursor, core, page_url
-from verwijsindex.api.statistics_schemas import StatisticsPageSchema, StatisticsQuerySchema
+from verwijsindex.api.statistics_schemas import (
+    FollowUpRatePageSchema,
+    StatisticsPageSchema,
+    StatisticsQuerySchema,
+)
+from verwijsindex.services.follow_up_rate import FollowUpRateRow, follow_up_rate
 from verwijsindex.services.statistics import SMALL_CELL_THRESHOLD, StatisticsRow, statistics
 
 PATH = "/api/v1/statistics"
@@ -72,7 +77,59 @@ class Statistics(MethodView):
         return {"items": page, "next": next_link, "small_cell_threshold": SMALL_CELL_THRESHOLD}
 
 
-def _cursor(row: StatisticsRow) -> str:
+@blp.route("/follow-up")
+class FollowUpRate(MethodView):
+    @blp.arguments(StatisticsQuerySchema, location="query")
+    @blp.response(200, FollowUpRatePageSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """The follow-up rate: the share of match participations followed up within 10
+        working days, per month of joining and sector (beheerder; regievoerder).
+
+        A participation is counted once its outcome is known: followed up before the 10th
+        working day after joining (Dutch public holidays excluded), or not followed up by
+        then; one still within its 10 working days is not counted yet. Computed from the
+        matches as they stand: a participation whose signal was closed, archived or erased
+        is no longer counted.
+
+        The beheerder sees the whole index, or one `gemeente`. A regievoerder sees the
+        matches in their gemeenten (with none assigned, the whole index); a `gemeente`
+        outside them is a 403. Small cells are hidden as in `/statistics`. Every request
+        is audited.
+        """
+        after = _cursor_key(query["cursor"]) if "cursor" in query else None
+        rows = follow_up_rate(
+            core(),
+            actor(),
+            query.get("from_month"),
+            query.get("until_month"),
+            query.get("gemeente"),
+        )
+        return _page(f"{PATH}/follow-up", rows, after, query)
+
+
+def _page(
+    path: str, rows: list[FollowUpRateRow], after: tuple[date, str] | None, query: dict[str, Any]
+) -> dict[str, Any]:
+    if after is not None:
+        rows = [r for r in rows if (r.month, r.sector) > after]
+    page_size = query["page_size"]
+    page, more = rows[:page_size], len(rows) > page_size
+    next_link = None
+    if more:
+        next_link = page_url(
+            path,
+            _cursor(page[-1]),
+            **{
+                "from": _month_text(query.get("from_month")),
+                "until": _month_text(query.get("until_month")),
+                "gemeente": query.get("gemeente"),
+                "pageSize": page_size,
+            },
+        )
+    return {"items": page, "next": next_link, "small_cell_threshold": SMALL_CELL_THRESHOLD}
+
+
+def _cursor(row: StatisticsRow | FollowUpRateRow) -> str:
     return f"{row.month:%Y-%m}.{row.sector}"
 
 

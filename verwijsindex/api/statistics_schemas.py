@@ -105,3 +105,35 @@ class StatisticsPageSchema(Schema):
         data_key="smallCellThreshold",
         metadata={"description": "Counts below this (and above 0) are shown as null."},
     )
+
+
+class FollowUpRateRowSchema(Schema):
+    month = MonthField(metadata={"description": "The month the participants joined the match."})
+    sector = fields.String(metadata={"description": "The sector of the participant."})
+    due = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Match participations whose 10 working days are over, or that were "
+            f"followed up before; {_HIDDEN}"
+        },
+    )
+    in_time = fields.Integer(
+        data_key="inTime",
+        allow_none=True,
+        metadata={"description": f"Of those, followed up within 10 working days; {_HIDDEN}"},
+    )
+    rate = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "`inTime` / `due`, rounded to 3 decimals; null when either is hidden."
+        },
+    )
+
+
+class FollowUpRatePageSchema(Schema):
+    items = fields.List(fields.Nested(FollowUpRateRowSchema))
+    next = fields.String(allow_none=True)
+    small_cell_threshold = fields.Integer(
+        data_key="smallCellThreshold",
+        metadata={"description": "Counts below this (and above 0) are shown as null."},
+    )

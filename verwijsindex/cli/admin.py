@@ -67,6 +67,12 @@ def set_organisation_gemeente(organisation_id: str, gemeente: str | None) -> Non
     type=click.Choice([r.value for r in Role]),
     help="Repeat for several roles [professional]",
 )
+@click.option(
+    "--gemeente",
+    "gemeenten_assigned",
+    multiple=True,
+    help="A regievoerder's gemeente (CBS code, e.g. GM0935); repeatable; none: the whole index",
+)
 @click.option("--password-stdin", is_flag=True, help="Read a password for the web UI from stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def create_professional(
@@ -75,6 +81,7 @@ def create_professional(
     email: str,
     phone: str,
     roles: tuple[str, ...],
+    gemeenten_assigned: tuple[str, ...],
     password_stdin: bool,
     as_json: bool,
 ) -> None:
@@ -89,6 +96,7 @@ def create_professional(
             phone=phone,
             roles=roles,
             password=password,
+            gemeenten_assigned=gemeenten_assigned,
         )
     professional = created.professional
 
@@ -102,6 +110,7 @@ def create_professional(
             "id": str(professional.id),
             "organisation": str(professional.organisation.id),
             "roles": sorted(r.value for r in professional.roles),
+            "gemeenten": sorted({g.strip().upper() for g in gemeenten_assigned}),
             "totpUri": created.totp_uri,
         },
         plain,

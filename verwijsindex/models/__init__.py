@@ -23,6 +23,7 @@ from verwijsindex.models.notifications import (
     OutboxRow,
     WebhookSubscriptionRow,
 )
+from verwijsindex.models.regie import MatchCheckRow, ProfessionalGemeenteRow
 from verwijsindex.models.statistics import statistics_counts
 from verwijsindex.models.sync import SyncRunItemRow, SyncRunRow
 from verwijsindex.models.web import InvitationRow, WebSessionRow
@@ -38,10 +39,12 @@ __all__ = [
     "FollowUpRow",
     "IdempotencyKeyRow",
     "InvitationRow",
+    "MatchCheckRow",
     "MatchRow",
     "MatchSignalRow",
     "OrganisationRow",
     "OutboxRow",
+    "ProfessionalGemeenteRow",
     "ProfessionalRow",
     "SignalParentRow",
     "SignalRow",

@@ -22,6 +22,9 @@ class MailKind(StrEnum):
     FOLLOW_UP_REMINDER = "follow_up_reminder"
     INFORMATIEPLICHT_REVIEW = "informatieplicht_review"
     SIGNALS_LEFT_BEHIND = "signals_left_behind"
+    # To a regievoerder (Jeugdwet 7.1.2.3 c-e, g): the link leads to their monitoring page.
+    REGIE_MATCH = "regie_match"
+    REGIE_MOVE = "regie_move"
 
 
 GREETING = "Beste collega,"
@@ -87,6 +90,22 @@ TEXTS: dict[MailKind, tuple[str, tuple[str, ...]]] = {
             "vertrokken.",
             "Draag de signalen over aan een collega. Tot dat gebeurt, noemt de verwijsindex u "
             "als contactpersoon bij de matches van deze signalen.",
+        ),
+    ),
+    MailKind.REGIE_MATCH: (
+        "Nieuwe match in uw gemeente",
+        (
+            "In de verwijsindex is een match ontstaan of gegroeid in een gemeente waarvoor u "
+            "regievoerder bent.",
+            "U ziet in de verwijsindex wie er betrokken zijn en of zij de match opvolgen.",
+        ),
+    ),
+    MailKind.REGIE_MOVE: (
+        "Verhuizing gemeld in de verwijsindex",
+        (
+            "Er is een signaal afgegeven over een jeugdige die eerder in een andere gemeente "
+            "signalen had, met een gemeente waarvoor u regievoerder bent.",
+            "U ziet in de verwijsindex de matches in uw gemeente en wie erbij betrokken zijn.",
         ),
     ),
 }

@@ -19,6 +19,7 @@ from verwijsindex.repository.people import (
     SystemClientSummary,
 )
 from verwijsindex.repository.records import RecordRepository, StoredResponse
+from verwijsindex.repository.regie import Check, FollowUpState, RegieRepository, Regievoerder
 from verwijsindex.repository.signals import SignalOwner, SignalRepository
 from verwijsindex.repository.sync_runs import SyncRunRepository
 from verwijsindex.repository.web import LoginRecord, WebRepository, WebSession
@@ -27,12 +28,14 @@ from verwijsindex.repository.webhooks import Subscriber, WebhookRepository, Webh
 __all__ = [
     "AuditQueries",
     "CoordinationRepository",
+    "Check",
     "Delivery",
     "DeliveryRecord",
     "FeedEntry",
     "FeedEvent",
     "FeedRepository",
     "FollowUpRepository",
+    "FollowUpState",
     "LifecycleRepository",
     "LoginRecord",
     "MatchViews",
@@ -42,6 +45,8 @@ __all__ = [
     "Participation",
     "PeopleRepository",
     "RecordRepository",
+    "RegieRepository",
+    "Regievoerder",
     "SignalOwner",
     "SignalRepository",
     "SqlMatchStore",

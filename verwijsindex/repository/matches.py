@@ -121,6 +121,7 @@ class SqlMatchStore:
                 SignalParentRow.parent_pseudonym,
                 ProfessionalRow.organisation_id,
                 OrganisationRow.sector,
+                SignalRow.gemeente,
             )
             .outerjoin(SignalParentRow, SignalParentRow.signal_id == SignalRow.id)
             .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
@@ -132,14 +133,16 @@ class SqlMatchStore:
         with_history: set[str] = set()
         for row in rows:
             signal_id, professional_id, child, created_at, status, parent = row[:6]
-            organisation_id, sector = row[6:]
+            organisation_id, sector, gemeente = row[6:]
             if status != ACTIVE:
                 with_history.add(child)
                 continue
             if parent is not None:
                 parents_of[signal_id].add(parent)
             facts[signal_id] = (professional_id, child, created_at)
-            self._owners[signal_id] = SignalOwner(professional_id, organisation_id, sector)
+            self._owners[signal_id] = SignalOwner(
+                professional_id, organisation_id, sector, gemeente
+            )
         return Surroundings(
             active=[
                 SignalFacts(i, p, c, frozenset(parents_of[i]), t) for i, (p, c, t) in facts.items()

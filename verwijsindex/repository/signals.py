@@ -72,11 +72,13 @@ _ADD_SIGNAL_ON_POSTGRESQL = _signal_with_parents_on_postgresql()
 
 @dataclass(frozen=True, slots=True)
 class SignalOwner:
-    """Who registered a signal: their id, their organisation and its sector."""
+    """Who registered a signal: their id, their organisation and its sector; and the
+    gemeente the signal names (whose regievoerders hear of its matches)."""
 
     professional_id: uuid.UUID
     organisation_id: uuid.UUID
     sector: str
+    gemeente: str | None = None
 
 
 class SignalRepository(RepositoryBase):
@@ -92,12 +94,13 @@ class SignalRepository(RepositoryBase):
                 SignalRow.professional_id,
                 ProfessionalRow.organisation_id,
                 OrganisationRow.sector,
+                SignalRow.gemeente,
             )
             .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
             .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
             .where(SignalRow.id.in_(wanted))
         ).all()
-        return {s: SignalOwner(p, o, sector) for s, p, o, sector in rows}
+        return {s: SignalOwner(p, o, sector, g) for s, p, o, sector, g in rows}
 
     def add_signal(self, row: SignalRow, parents: Sequence[str]) -> None:
         """Core inserts (the hot path): the ORM's unit-of-work bookkeeping is not needed for

@@ -137,15 +137,22 @@ def create_professional(
     roles: Iterable[str],
     password: str | None,
     actor: Actor | None = None,
+    gemeenten_assigned: Iterable[str] = (),
 ) -> NewProfessional:
-    """Create a person; the TOTP secret is made now and shown once as a provisioning URI."""
+    """Create a person; the TOTP secret is made now and shown once as a provisioning URI.
+
+    `gemeenten_assigned` bounds a regievoerder's view (Jeugdwet 7.1.3.2: appointed by a
+    municipality); none means the whole index. Only a regievoerder has gemeenten.
+    """
     role_names = list(roles) or [Role.PROFESSIONAL.value]
+    assigned = sorted({g.strip().upper() for g in gemeenten_assigned})
     problems = contact_problems(name=name, email=email, phone=phone)
     unknown = [r for r in role_names if r not in {role.value for role in Role}]
     if unknown:
         problems.append(Problem("role", "Must be one of: " + ", ".join(r.value for r in Role)))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         problems.append(Problem("password", f"At least {MIN_PASSWORD_LENGTH} characters."))
+    problems += gemeenten_problems(assigned, role_names)
     if problems:
         raise InvalidInput(problems)
     _on_behalf(actor)
@@ -175,9 +182,21 @@ def create_professional(
                 "professional:create", "professional", professional.id, None, [organisation.id]
             )
         )
+        if assigned:
+            tx.regie.assign_gemeenten(professional.id, assigned)
         tx.commit()
     uri = pyotp.TOTP(totp_secret).provisioning_uri(name=professional.email, issuer_name=TOTP_ISSUER)
     return NewProfessional(professional, uri)
+
+
+def gemeenten_problems(assigned: Iterable[str], role_names: Iterable[str]) -> list[Problem]:
+    """Each assigned gemeente on the CBS list, and gemeenten only for a regievoerder."""
+    codes = list(assigned)
+    known = gemeenten.current()
+    problems = [p for code in codes for p in gemeente_problems(code, known)][:1]
+    if codes and Role.REGIEVOERDER.value not in set(role_names):
+        problems.append(Problem("gemeente", "Only a regievoerder is assigned gemeenten."))
+    return problems
 
 
 @dataclass(frozen=True, slots=True)

@@ -256,6 +256,8 @@ class Worker:
         """Where the mail's reader looks: the match or the signal in the web UI, by id."""
         ids = json.loads(delivery.payload)
         base = self.core.settings.base_url.rstrip("/")
+        if delivery.topic.startswith("regie_"):
+            return f"{base}/regie"  # the regievoerder's page, not a participant's match
         if "matchId" in ids:
             return f"{base}/matches/{uuid.UUID(ids['matchId'])}"
         if "count" in ids:  # the coordinator's task: signals left behind to move

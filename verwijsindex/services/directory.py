@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Set
+from dataclasses import replace
 
+from verwijsindex import gemeenten
 from verwijsindex.audit import AuditEntry
 from verwijsindex.domain import (
+    UNKNOWN_GEMEENTE,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -41,7 +44,9 @@ __all__ = [
     "list_professionals",
     "list_system_clients",
     "reactivate_professional",
+    "regievoerder_gemeenten",
     "revoke_system_client",
+    "set_regievoerder_gemeenten",
     "set_roles",
 ]
 
@@ -108,6 +113,9 @@ def set_roles(
         directory = tx.people
         _check_and_lock(directory, actor, professional_id, entry)
         directory.set_roles(professional_id, roles)
+        if Role.REGIEVOERDER not in roles:
+            # Gemeenten belong to the appointment: given the role again, they start empty.
+            tx.regie.replace_gemeenten(professional_id, ())
         changed = directory.professional(professional_id)
         assert changed is not None
         tx.record(
@@ -206,3 +214,35 @@ def revoke_system_client(core: Core, actor: Actor, client_id: uuid.UUID) -> Syst
         )
         tx.commit()
     return revoked
+
+
+# --- a regievoerder's gemeenten (Jeugdwet 7.1.3.2) ---------------------------------------------
+
+
+@records_refusals
+def regievoerder_gemeenten(core: Core, actor: Actor, professional_id: uuid.UUID) -> frozenset[str]:
+    """The gemeenten assigned to a person (empty: the whole index, if a regievoerder)."""
+    _require_beheerder(actor, AuditEntry("professional:read-gemeenten"))
+    with core.transaction(write=False) as tx:
+        return tx.regie.gemeenten_of(professional_id)
+
+
+@records_refusals
+def set_regievoerder_gemeenten(
+    core: Core, actor: Actor, professional_id: uuid.UUID, codes: Set[str]
+) -> frozenset[str]:
+    """Replace a regievoerder's gemeenten (none: the whole index); each on the CBS list."""
+    entry = AuditEntry("professional:set-gemeenten", "professional", professional_id)
+    _require_beheerder(actor, entry)
+    known = gemeenten.current()
+    if any(code not in known for code in codes):
+        raise InvalidInput([Problem("gemeente", UNKNOWN_GEMEENTE)])
+    with core.transaction(write=True, actor=actor) as tx:
+        _check_and_lock(tx.people, actor, professional_id, entry)
+        person = tx.people.professional(professional_id)
+        if person is None or not person.has_role(Role.REGIEVOERDER):
+            raise InvalidInput([Problem("gemeente", "Only a regievoerder is assigned gemeenten.")])
+        tx.regie.replace_gemeenten(professional_id, codes)
+        tx.record(replace(entry, related_ids=[person.organisation.id]))
+        tx.commit()
+    return frozenset(codes)

@@ -20,6 +20,8 @@ Who hears what:
   professionals. Its webhook subscriptions are sent exactly that, and `stage_notifications`
   returns the announcements for its change feed (`services.change_feed`), so the feed and
   the webhooks can never disagree about who hears what;
+- the regievoerders whose gemeenten a new or grown match touches, and those of the new
+  gemeente of a child that moved, get a mail (`services.regie_notices`);
 - a transaction with `tx.mail` False (a migration's bulk import) stages no e-mails at all,
   only the webhooks.
 """
@@ -48,6 +50,7 @@ from verwijsindex.events import (
 )
 from verwijsindex.notify.mails import MailKind
 from verwijsindex.repository import Outgoing
+from verwijsindex.services.regie_notices import regie_mails
 from verwijsindex.services.unit_of_work import Transaction
 
 EMAIL = "email"
@@ -94,6 +97,7 @@ def stage_notifications(tx: Transaction) -> list[Announcement]:
     }
     for event in events:
         _notices_of(event, notices, owners, participants)
+    notices.mails += regie_mails(tx, events, known)
     # `tx.mail` False (a migration's import): the matches are formed, nobody is mailed;
     # webhooks still go, so a source system hears of them as of any other change.
     outgoing = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +23,7 @@ from verwijsindex.db import with_retries
 from verwijsindex.domain import (
     Conflict,
     InvalidInput,
+    MatchRef,
     NewSignal,
     Postponement,
     Problem,
@@ -30,7 +31,7 @@ from verwijsindex.domain import (
     Signal,
     SignalStatus,
 )
-from verwijsindex.events import SignalRegistered
+from verwijsindex.events import SignalMoved, SignalRegistered
 from verwijsindex.matching import SignalFacts, family_of, refresh_matches_around
 from verwijsindex.models import SignalRow
 from verwijsindex.repository import SignalOwner, StoredResponse
@@ -140,13 +141,16 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
             tx.emit(SignalRegistered(signal_id, actor.id, gemeente))
             # Known here: counting and notifying at commit need not look it up.
             organisation = actor.professional.organisation
-            tx.owners[signal_id] = SignalOwner(actor.id, organisation.id, organisation.sector.value)
+            tx.owners[signal_id] = SignalOwner(
+                actor.id, organisation.id, organisation.sector.value, gemeente
+            )
             joined = SignalFacts(signal_id, actor.id, child, parents, tx.now)
             matches = refresh_matches_around(
                 tx.matches, signal_id, child, parents, family=[*family, joined]
             )
             # The other signals' owners came with the surroundings: same reason.
             tx.owners.update(tx.matches.owners_seen())
+            _note_move(tx, signal_id, gemeente, child, around.active, matches)
             signal = tx.signals.to_signal(
                 row,
                 actor.professional,
@@ -172,6 +176,34 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
             return result
 
     return with_retries(attempt)
+
+
+def _note_move(
+    tx: Transaction,
+    signal_id: uuid.UUID,
+    gemeente: str | None,
+    child: str,
+    active: Iterable[SignalFacts],
+    matches: Iterable[MatchRef],
+) -> None:
+    """Jeugdwet 7.1.2.3 g: a new signal naming another gemeente than the child's other
+    active signals tells the new gemeente's regievoerders (staged with the notifications),
+    and the audit log says so. The other signals' gemeenten came with the surroundings,
+    so this costs no statement; a signal without a gemeente is no move."""
+    if gemeente is None:
+        return
+    earlier = {
+        owner.gemeente
+        for facts in active
+        if facts.child == child
+        and (owner := tx.owners.get(facts.id)) is not None
+        and owner.gemeente is not None
+    }
+    if not earlier or gemeente in earlier:
+        return
+    match_ids = tuple(m.id for m in matches)
+    tx.emit(SignalMoved(signal_id, gemeente, match_ids))
+    tx.record(AuditEntry("signal:move-notified", "signal", signal_id, None, match_ids))
 
 
 def _duplicate() -> Conflict:

@@ -33,6 +33,7 @@ from verwijsindex.repository import (
     OutboxRepository,
     PeopleRepository,
     RecordRepository,
+    RegieRepository,
     SignalOwner,
     SignalRepository,
     SqlMatchStore,
@@ -120,6 +121,10 @@ class Transaction:
     @cached_property
     def sync_runs(self) -> SyncRunRepository:
         return SyncRunRepository(self.uow.session, self.keys)
+
+    @cached_property
+    def regie(self) -> RegieRepository:
+        return RegieRepository(self.uow.session, self.keys)
 
     @cached_property
     def audit(self) -> AuditQueries:

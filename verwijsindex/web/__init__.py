@@ -24,6 +24,7 @@ from verwijsindex.web import (
     home,
     matches,
     privacy,
+    regie,
     signals,
 )
 from verwijsindex.web.context import check_csrf, csrf_token, set_cookies, web_session
@@ -39,6 +40,7 @@ BLUEPRINTS = [
     privacy.bp,
     erasure.bp,
     coordination.bp,
+    regie.bp,
 ]
 
 # Everything from here; inline scripts and styles are not allowed at all.

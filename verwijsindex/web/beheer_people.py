@@ -24,6 +24,7 @@ from verwijsindex.domain import InvalidInput, NotFound, Organisation, Profession
 from verwijsindex.services import admin, directory, invitations
 from verwijsindex.web import forms
 from verwijsindex.web.context import actor, core, login_required
+from verwijsindex.web.gemeente_names import gemeente_codes, gemeente_names
 from verwijsindex.web.pages import page, reason_nl
 from verwijsindex.web.professional import SECTORS_NL, notice
 
@@ -52,6 +53,7 @@ NOTICES = {
     "gedeactiveerd": "De professional is gedeactiveerd: inloggen kan niet meer, en wie nog "
     "ingelogd was, is uitgelogd.",
     "geheractiveerd": "De professional is weer actief en kan inloggen.",
+    "gemeenten": "De gemeenten van de regievoerder zijn opgeslagen.",
 }
 NO_ROLE = "Kies minstens één rol."
 NO_ORGANISATION = "Kies een organisatie."
@@ -259,11 +261,17 @@ def _professional_page(
     status: int = 200,
     errors: Mapping[str, str] | None = None,
     roles: Iterable[Role] | None = None,
+    gemeenten_typed: str | None = None,
 ) -> Response:
+    assigned = ""
+    if person.has_role(Role.REGIEVOERDER):
+        codes = directory.regievoerder_gemeenten(core(), actor(), person.id)
+        assigned = gemeente_names(codes) if gemeenten_typed is None else gemeenten_typed
     return page(
         "web/beheer/professional.html",
         status,
         person=person,
+        gemeenten_typed=assigned,
         is_me=person.id == actor().id,
         chosen_roles=set(person.roles if roles is None else roles),
         errors=errors or {},
@@ -332,3 +340,22 @@ def new_invitation(professional_id: uuid.UUID) -> Response:
     if not person.active:
         return _professional_page(person, 400, {"invitation": INACTIVE_INVITATION})
     return _invitation_page(person, new_person=False)
+
+
+@bp.post("/beheer/professionals/<uuid:professional_id>/gemeenten")
+@login_required(Role.BEHEERDER)
+def set_gemeenten(professional_id: uuid.UUID) -> Response:
+    """A regievoerder's gemeenten, typed by name or CBS code, separated by commas."""
+    typed = request.form.get("gemeenten", "")[:4000]
+    codes, unknown = gemeente_codes(typed)
+    if unknown:
+        errors = {"gemeenten": "Onbekende gemeente: " + ", ".join(unknown[:5])}
+        person = _professional(professional_id)
+        return _professional_page(person, 400, errors, gemeenten_typed=typed)
+    try:
+        directory.set_regievoerder_gemeenten(core(), actor(), professional_id, codes)
+    except InvalidInput:
+        errors = {"gemeenten": "Alleen een regievoerder heeft gemeenten."}
+        person = _professional(professional_id)
+        return _professional_page(person, 400, errors, gemeenten_typed=typed)
+    return redirect(url_for(".show", professional_id=professional_id, melding="gemeenten"), 303)
