@@ -27,8 +27,8 @@ from verwijsindex.repository.webhooks import Subscriber, WebhookRepository, Webh
 
 __all__ = [
     "AuditQueries",
-    "CoordinationRepository",
     "Check",
+    "CoordinationRepository",
     "Delivery",
     "DeliveryRecord",
     "FeedEntry",
