@@ -66,7 +66,7 @@ def test_a_coordinator_keeps_contact_details_and_moves_a_departed_colleagues_sig
     expect(cora.get_by_role("heading", name="Coördinatie", level=1)).to_be_visible()
     expect(cora.get_by_role("heading", name="2 signalen overdragen")).to_be_visible()
     expect(cora.get_by_text("Anna Jansen is gedeactiveerd en heeft nog 2 actieve")).to_be_visible()
-    screenshot(cora, "11-coordinatie")
+    screenshot(cora, "13-coordinatie")
 
     cora.get_by_role("link", name="Contactgegevens wijzigen van Bram Bakker").click()
     cora.get_by_label("E-mailadres").fill("bram@")
@@ -86,7 +86,7 @@ def test_a_coordinator_keeps_contact_details_and_moves_a_departed_colleagues_sig
     cora.get_by_role("button", name="Toon").click()
     expect(cora.locator("h2.card-title")).to_have_count(2)
     expect(cora.get_by_text(CHILD_BSN)).to_have_count(0)
-    screenshot(cora, "12-coordinatie-signalen")
+    screenshot(cora, "14-coordinatie-signalen")
 
     for path in ("/coordinatie", f"/coordinatie/professionals/{bram.id}", "/coordinatie/signalen"):
         for width in (DESK, PHONE):
