@@ -56,6 +56,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "/coordinatie": frozenset({COORDINATOR}),
     "/coordinatie/signalen": frozenset({COORDINATOR}),
     "/coordinatie/professionals/<uuid:professional_id>": frozenset({COORDINATOR}),
+    "/regie": frozenset({REGIE}),
     "/privacy": frozenset({PRIVACY}),
     "/privacy/auditlog": frozenset({PRIVACY}),
     "/privacy/inzage": frozenset({PRIVACY}),
