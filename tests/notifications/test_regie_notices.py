@@ -192,3 +192,29 @@ def test_no_regievoerder_mail_carries_a_bsn_a_name_or_a_birth_date(
     texts = [SmtpInbox.text_of(m) for m in inbox.messages]
     names = ["Anna", "Bram", "Vries", "Bakker", "Linde", "Wijkteam", "Regie", "Amsterdam"]
     assert_none_in(raw + texts, forbidden_strings(names=names, birth_dates=["2014-05-01"]))
+
+
+def test_a_bulk_import_in_another_gemeente_is_a_move_too_but_not_in_a_migration(
+    world: World, worker: Worker, inbox: SmtpInbox, core: Core
+) -> None:
+    """Imported signals carry their organisation's default gemeente; one that differs from
+    the child's other active signals tells the new gemeente's regievoerders, as by hand."""
+    amsterdam = regievoerder(world, "amsterdam", ("GM0363",))
+    den_haag = regievoerder(world, "denhaag", ("GM0518",))
+    anna, bram, carla = pair(world)
+    anna.signal(OTHER_CHILD_BSN, gemeente="GM0228")
+    admin_service.set_organisation_gemeente(core, bram.organisation_id, "GM0363")
+    admin_service.set_organisation_gemeente(core, carla.organisation_id, "GM0518")
+
+    _import(core, bram, migration=True)
+    worker.run_until_idle()
+    assert subjects(inbox, amsterdam) == []
+
+    _import(core, carla, migration=False)
+    worker.run_until_idle()
+    assert subjects(inbox, den_haag) == [MATCH_NOTICE, MOVE_NOTICE]
+    with core.transaction(write=False) as tx:
+        moves = tx.uow.session.scalars(
+            select(AuditEventRow.object_id).where(AuditEventRow.action.like("%move-notified"))
+        ).all()
+    assert len(moves) == 1

@@ -38,7 +38,7 @@ from verwijsindex.repository.bulk import BulkRepository, FeedSignal, Registering
 from verwijsindex.services.bulk_close import close_rows
 from verwijsindex.services.bulk_items import DesiredSignal, Feed
 from verwijsindex.services.bulk_matching import count_as_reminded, reconcile, walk_families
-from verwijsindex.services.registration import set_postponement
+from verwijsindex.services.registration import note_move, set_postponement
 from verwijsindex.services.unit_of_work import Transaction
 
 if TYPE_CHECKING:
@@ -224,7 +224,9 @@ def _create(
         tx.emit(
             SignalRegistered(row["id"], item.professional_id, gemeente, registered_at=registered_at)
         )
-        tx.owners[row["id"]] = SignalOwner(item.professional_id, feed.organisation_id, sector)
+        tx.owners[row["id"]] = SignalOwner(
+            item.professional_id, feed.organisation_id, sector, gemeente
+        )
         joined.append(
             SignalFacts(
                 row["id"], item.professional_id, item.child, item.parents, row["created_at"]
@@ -234,6 +236,10 @@ def _create(
     tx.owners.update(tx.matches.owners_seen())
     if migration:
         count_as_reminded(tx)
+    else:
+        # A move (Jeugdwet 7.1.2.3 g) as for one registration; a migration's are old news.
+        for row, item in zip(rows, items, strict=True):
+            note_move(tx, row["id"], gemeente, item.child, family, matches.get(row["id"], []))
     for row, item in zip(rows, items, strict=True):
         tx.record(
             AuditEntry(

@@ -150,7 +150,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
             )
             # The other signals' owners came with the surroundings: same reason.
             tx.owners.update(tx.matches.owners_seen())
-            _note_move(tx, signal_id, gemeente, child, around.active, matches)
+            note_move(tx, signal_id, gemeente, child, around.active, matches)
             signal = tx.signals.to_signal(
                 row,
                 actor.professional,
@@ -178,7 +178,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
     return with_retries(attempt)
 
 
-def _note_move(
+def note_move(
     tx: Transaction,
     signal_id: uuid.UUID,
     gemeente: str | None,
@@ -189,7 +189,8 @@ def _note_move(
     """Jeugdwet 7.1.2.3 g: a new signal naming another gemeente than the child's other
     active signals tells the new gemeente's regievoerders (staged with the notifications),
     and the audit log says so. The other signals' gemeenten came with the surroundings,
-    so this costs no statement; a signal without a gemeente is no move."""
+    so this costs no statement; a signal without a gemeente is no move. The bulk engine
+    calls it for each signal a batch creates, with the families it walked."""
     if gemeente is None:
         return
     earlier = {
