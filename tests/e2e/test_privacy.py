@@ -118,11 +118,32 @@ def run_scenario(world: World, core: Core) -> list[ApiClient]:
         f"/api/v1/matches/{matches[0]['id']}/regisseur",
         json={"professionalId": str(bert.professional_id)},
     )
+    # The oversight roles (contract section 10) at work: a move between gemeenten, the
+    # regievoerder's monitoring and check, the coordinator's list and a transfer.
+    eva = world.professional("Eva Evers", "Wijkteam E", "jeugdhulp")
+    anna.signal(SIBLING_BSN, parents=[PARENT_BSN], gemeente="GM0228")
+    eva.signal(SIBLING_BSN, parents=[PARENT_BSN], gemeente="GM0363")
+    regie = world.professional("Rita Regie", "Gemeente R", roles=("regievoerder",))
+    monitored = regie.get("/api/v1/monitoring/matches").get_json()["items"]
+    assert monitored, "the regievoerder (whole index) should see the matches"
+    for match in monitored:
+        regie.get(f"/api/v1/monitoring/matches/{match['id']}")
+        regie.put(f"/api/v1/monitoring/matches/{match['id']}/check")
+    coordinator = world.professional("Cor Coord", "School A", roles=("coordinator",))
+    colleague = world.professional("Dirk Docent", "School A")
+    listed = coordinator.get(f"/api/v1/organisations/{anna.organisation_id}/signals")
+    assert listed.status_code == 200
+    moved = listed.get_json()["items"][0]
+    transferred = coordinator.post(
+        f"/api/v1/signals/{moved['id']}/transfer",
+        json={"professionalId": str(colleague.professional_id)},
+    )
+    assert transferred.status_code == 200, transferred.get_json()
     # Closing and erasing.
     anna.delete(f"/api/v1/signals/{first['id']}")
     carla_signal = carla.get("/api/v1/signals").get_json()["items"][0]
     carla.delete(f"/api/v1/signals/{carla_signal['id']}?reason=unjustified")
-    return [anna, bert, carla, system]
+    return [anna, bert, carla, system, eva, regie, coordinator, colleague]
 
 
 def test_no_bsn_or_unkeyed_hash_in_database_logs_or_responses(
