@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -58,23 +59,7 @@ class Statistics(MethodView):
             query.get("until_month"),
             query.get("gemeente"),
         )
-        if after is not None:
-            rows = [r for r in rows if (r.month, r.sector) > after]
-        page_size = query["page_size"]
-        page, more = rows[:page_size], len(rows) > page_size
-        next_link = None
-        if more:
-            next_link = page_url(
-                PATH,
-                _cursor(page[-1]),
-                **{
-                    "from": _month_text(query.get("from_month")),
-                    "until": _month_text(query.get("until_month")),
-                    "gemeente": query.get("gemeente"),
-                    "pageSize": page_size,
-                },
-            )
-        return {"items": page, "next": next_link, "small_cell_threshold": SMALL_CELL_THRESHOLD}
+        return _page(PATH, rows, after, query)
 
 
 @blp.route("/follow-up")
@@ -108,8 +93,13 @@ class FollowUpRate(MethodView):
 
 
 def _page(
-    path: str, rows: list[FollowUpRateRow], after: tuple[date, str] | None, query: dict[str, Any]
+    path: str,
+    rows: Sequence[StatisticsRow | FollowUpRateRow],
+    after: tuple[date, str] | None,
+    query: dict[str, Any],
 ) -> dict[str, Any]:
+    """One page of (month, sector) rows after the cursor, with the `next` link that
+    repeats the query's filters."""
     if after is not None:
         rows = [r for r in rows if (r.month, r.sector) > after]
     page_size = query["page_size"]
