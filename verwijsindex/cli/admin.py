@@ -85,7 +85,7 @@ def list_organisations(as_json: bool) -> None:
         {"items": items},
         lambda: print_table(
             ["id", "sector", "gemeente", "name"],
-            [[i["id"], i["sector"], i["defaultGemeente"] or "-", i["name"]] for i in items],
+            [[str(o.id), o.sector.value, o.default_gemeente or "-", o.name] for o in organisations],
         ),
     )
 
@@ -118,14 +118,14 @@ def list_professionals(organisation_id: str | None, as_json: bool) -> None:
             ["id", "roles", "active", "name", "email", "organisation"],
             [
                 [
-                    i["id"],
-                    ",".join(i["roles"]) or "-",
-                    "yes" if i["active"] else "no",
-                    i["name"],
-                    i["email"],
-                    i["organisation"]["name"],
+                    str(p.id),
+                    ",".join(sorted(r.value for r in p.roles)) or "-",
+                    "yes" if p.active else "no",
+                    p.name,
+                    p.email,
+                    p.organisation.name,
                 ]
-                for i in items
+                for p in people
             ],
         ),
     )
