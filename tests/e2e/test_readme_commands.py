@@ -180,6 +180,15 @@ def test_every_shell_block_of_the_readme_is_marked_tested() -> None:
     assert len(blocks) >= 3
 
 
+def test_every_image_and_relative_link_of_the_readme_exists() -> None:
+    text = README.read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", text)
+    local = [t for t in targets if not re.match(r"[a-z]+:", t)]
+    assert any(t.startswith("docs/screenshots/") for t in local)
+    missing = [t for t in local if not (REPOSITORY / t).exists()]
+    assert missing == []
+
+
 def test_the_demo_prints_ids_and_commands_that_work_as_printed(demo: Demo) -> None:
     printed = demo.printed
     assert CHILD_BSN not in printed
