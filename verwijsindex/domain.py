@@ -149,7 +149,8 @@ class Conflict(DomainError):
 class DuplicateSignal(Conflict):
     """The professional already has an active signal on this child: the client can go on
     with that one (`existing_signal_id`), which is their own, so naming it leaks nothing.
-    None only when a concurrent registration won the race and its id was not read."""
+    None only when a concurrent registration won the race and was closed again before its
+    id could be read."""
 
     def __init__(self, existing_signal_id: uuid.UUID | None) -> None:
         super().__init__("You already have an active signal on this child.")

@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 
 from tests.conftest import CHILD_BSN, SIBLING_BSN, ApiClient, World, signal_body
 from verwijsindex.config import Settings
+from verwijsindex.matching import Surroundings
+from verwijsindex.repository import SqlMatchStore
 from verwijsindex.services import admin as admin_service
 
 POSTPONEMENT = {
@@ -210,3 +212,25 @@ def test_a_patch_may_not_leave_everyone_informed_and_a_postponement_standing(
     )
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["informatieplicht"]["postponed"] is False
+
+
+def test_a_duplicate_caught_by_the_unique_index_still_names_the_existing_signal(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race of two registrations at once: the second's check sees nothing, its insert
+    hits the partial unique index. Simulated by hiding the caller's active signals from
+    the check, so the real database refuses the row."""
+    api = world.professional("Anna Jansen")
+    existing = api.signal(CHILD_BSN)
+    original = SqlMatchStore.surroundings
+
+    def without_own(self: SqlMatchStore, *args: Any) -> Surroundings:
+        found = original(self, *args)
+        others = [s for s in found.active if s.professional_id != api.professional_id]
+        return Surroundings(others, found.children_with_history)
+
+    monkeypatch.setattr(SqlMatchStore, "surroundings", without_own)
+    response = api.post("/api/v1/signals", json=signal_body(CHILD_BSN))
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["existingSignalId"] == existing["id"]
+    assert response.headers["Location"] == f"/api/v1/signals/{existing['id']}"

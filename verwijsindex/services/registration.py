@@ -172,7 +172,15 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
             tx.commit()
             return result
 
-    return with_retries(attempt)
+    try:
+        return with_retries(attempt)
+    except DuplicateSignal as duplicate:
+        if duplicate.existing_signal_id is not None:
+            raise
+        # A concurrent registration won the race: its row is committed now, so name it
+        # (off the hot path: only a refused request pays for this statement).
+        with core.transaction(write=False) as tx:
+            raise DuplicateSignal(tx.signals.active_signal_of(actor.id, child)) from None
 
 
 def set_postponement(tx: Transaction, row: SignalRow, postponement: Postponement | None) -> None:
