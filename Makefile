@@ -44,11 +44,13 @@ ADR_DOCUMENT     ?= $(TOOLS)/openapi.json
 SPECTRAL_VERSION ?= 6.16.3
 SPECTRAL         := $(TOOLS)/node_modules/.bin/spectral
 
-.PHONY: help venv demo postgres chromium test-db test lint adr-lint audit lock bench clean distclean FORCE
+.PHONY: help venv demo postgres chromium test-db test screenshots lint adr-lint audit lock bench \
+	clean distclean FORCE
 
 help:
-	@echo "make demo       start the service with demo data (http://localhost:8080)"
+	@echo "make demo       start the service with demo data (http://127.0.0.1:8080; PORT=..., HOST=...)"
 	@echo "make test       run the test suite against SQLite and PostgreSQL (PYTEST_ARGS=...)"
+	@echo "make screenshots  refresh docs/screenshots/ (the README's) from the browser tests"
 	@echo "make lint       ruff, ruff format --check, mypy --strict, import layers (.importlinter),"
 	@echo "                ADR (Spectral) lint, pip-audit"
 	@echo "make adr-lint   only the NL API Design Rules lint of the OpenAPI document"
@@ -77,8 +79,12 @@ $(RUNTIME_STAMP): $(RUNTIME_LOCK) pyproject.toml
 	$(VENV)/bin/pip check
 	touch $@
 
+# The port is checked by `serve` itself before anything starts: busy, it says so in one line
+# and exits 2.
+PORT ?= 8080
+HOST ?= 127.0.0.1
 demo: $(RUNTIME_STAMP)
-	$(VENV)/bin/verwijsindex serve --demo
+	$(VENV)/bin/verwijsindex serve --demo --host $(HOST) --port $(PORT)
 
 $(TOOLS_STAMP): $(TOOLS_LOCK)
 	test -x $(TOOLS_VENV)/bin/python || python3 -m venv $(TOOLS_VENV)
@@ -116,6 +122,12 @@ test: venv test-db chromium
 	@rm -f $(JUNIT_XML)
 	VERWIJSINDEX_TEST_POSTGRES_URL='$(VERWIJSINDEX_TEST_POSTGRES_URL)' \
 	  $(PY) -m pytest --junitxml=$(JUNIT_XML) $(PYTEST_ARGS)
+
+# The browser tests write their screenshots to build/screenshots/ (ignored); this writes
+# them over the README's instead. Commit the result when a page changed on purpose.
+screenshots: venv chromium
+	VERWIJSINDEX_SCREENSHOT_DIR='$(CURDIR)/docs/screenshots' \
+	  $(PY) -m pytest -q -k sqlite tests/browser $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

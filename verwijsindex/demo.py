@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 
 from verwijsindex.config import Settings
-from verwijsindex.domain import Informatieplicht, NewSignal, Professional
+from verwijsindex.domain import Informatieplicht, NewSignal, Organisation, Professional
 from verwijsindex.pseudonym import parse_bsn
 from verwijsindex.services import Actor, Core
 from verwijsindex.services import admin as admin_service
@@ -132,15 +132,24 @@ def _create(core: Core) -> list[Professional]:
     return people
 
 
-def load_demo(core: Core, base_url: str) -> str:
+def _regio(core: Core) -> Organisation | None:
+    with core.transaction(write=False) as tx:
+        return tx.people.organisation_named(REGIO)
+
+
+def load_demo(core: Core, base_url: str, command: str = "verwijsindex") -> str:
     """Load (once) and return the instructions to print.
 
-    Raises `DemoRefused`, having changed nothing, unless the database is the demo's own.
+    `command` is how this program was started (`.venv/bin/verwijsindex` from `make demo`),
+    so that the commands printed work as printed, from the same folder, without the
+    virtualenv activated. Raises `DemoRefused`, having changed nothing, unless the database
+    is the demo's own.
     """
     refusal = demo_refusal(core.settings) or _not_the_demos(core)
     if refusal is not None:
         raise DemoRefused(refusal)
     people = _existing(core) or _create(core)
+    regio = _regio(core)
     token = personal_token(core, people[0].id)
     base = base_url.rstrip("/")
     lines = [
@@ -153,7 +162,10 @@ def load_demo(core: Core, base_url: str) -> str:
         lines += [
             f"  {person.name} ({person.organisation.name}, {person.organisation.sector.value})",
             f"    professional id: {person.id}",
+            f"    organisation id: {person.organisation.id}",
         ]
+    if regio is not None:
+        lines += [f"  {regio.name}, the beheerder's", f"    organisation id: {regio.id}"]
     lines += [
         "",
         f"See the match as {people[0].name} (token valid for one hour):",
@@ -161,9 +173,13 @@ def load_demo(core: Core, base_url: str) -> str:
         f"  curl -s {base}/api/v1/matches \\",
         f"    -H 'Authorization: Bearer {token}'",
         "",
-        "A fresh token at any time:",
-        f"  verwijsindex token --professional {people[0].id}",
-        f"The API description: {base}/api/v1/openapi.json",
+        f"A fresh token at any time, as {people[1].name} here, in the variable TOKEN that",
+        "the README's examples use (in another terminal, in this folder):",
+        "",
+        f"  export TOKEN=$({command} token --professional {people[1].id})",
+        f'  curl -s {base}/api/v1/matches -H "Authorization: Bearer $TOKEN"',
+        "",
+        f"The API description: {base}/api/v1/openapi.json (rendered at {base}/api/v1/docs)",
         "",
         f"Or use the web UI at {base}/ (password for everyone: {DEMO_PASSWORD}):",
         f"  {people[0].email}, {people[1].email} (professionals),",

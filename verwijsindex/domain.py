@@ -125,16 +125,12 @@ class Problem:
 class DomainError(Exception):
     """Base of the errors a use case may raise; the API maps each to a problem response."""
 
-    title = "Request cannot be processed"
-
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
 
 
 class InvalidInput(DomainError):
-    title = "Invalid input"
-
     def __init__(
         self, problems: Sequence[Problem], detail: str = "The input is not valid."
     ) -> None:
@@ -145,21 +141,28 @@ class InvalidInput(DomainError):
 class NotFound(DomainError):
     """Also used for objects of others, so that existence never leaks (contract 2.5)."""
 
-    title = "Not found"
-
 
 class Conflict(DomainError):
-    title = "Conflict"
+    """The request contradicts what is stored (the API answers 409)."""
+
+
+class DuplicateSignal(Conflict):
+    """The professional already has an active signal on this child: the client can go on
+    with that one (`existing_signal_id`), which is their own, so naming it leaks nothing.
+    None only when a concurrent registration won the race and was closed again before its
+    id could be read."""
+
+    def __init__(self, existing_signal_id: uuid.UUID | None) -> None:
+        super().__init__("You already have an active signal on this child.")
+        self.existing_signal_id = existing_signal_id
 
 
 class Forbidden(DomainError):
     """Only for objects the caller may see but not change (e.g. stepping down for another)."""
 
-    title = "Forbidden"
-
 
 class Unauthenticated(DomainError):
-    title = "Unauthorized"
+    """No valid credentials (the API answers 401)."""
 
 
 def local_date(moment: datetime) -> date:
@@ -262,6 +265,13 @@ def new_signal_problems(
             problems.append(Problem("parentBsns", "A parent cannot be the child itself."))
     if informatieplicht is not None:
         problems.extend(postponement_problems(informatieplicht.postponement, today))
+        problems.extend(
+            contradiction_problems(
+                child_informed=informatieplicht.child_informed,
+                parents_informed=informatieplicht.parents_informed,
+                postponed=informatieplicht.postponement is not None,
+            )
+        )
         if birth_date is not None and birth_date <= today:
             problems.extend(informatieplicht_problems(informatieplicht, age_on(birth_date, today)))
     problems.extend(gemeente_problems(gemeente, known_gemeenten))
@@ -330,6 +340,23 @@ def postponement_problems(postponement: Postponement | None, today: date) -> lis
             Problem("informatieplicht.postponement.reviewOn", "The review date must lie ahead.")
         )
     return problems
+
+
+NOTHING_TO_POSTPONE = (
+    "The child and the parents are both informed, so there is nothing to postpone: "
+    "remove the postponement, or say who is not informed yet."
+)
+
+
+def contradiction_problems(
+    *, child_informed: bool, parents_informed: bool, postponed: bool
+) -> list[Problem]:
+    """Everyone informed *and* a postponement of informing them says two things at once;
+    storing it would put the signal on the open-postponements list and send a review
+    reminder for a duty already done."""
+    if postponed and child_informed and parents_informed:
+        return [Problem("informatieplicht.postponement", NOTHING_TO_POSTPONE)]
+    return []
 
 
 def informatieplicht_problems(duty: Informatieplicht, age: int) -> list[Problem]:

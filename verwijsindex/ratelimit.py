@@ -124,7 +124,6 @@ def _too_many_attempts(error: RateLimitExceeded) -> Response:
     if request.path.startswith("/api/"):
         return problem(
             429,
-            "Too Many Requests",
             "Too many requests from this address. Try again after Retry-After seconds.",
             headers=headers,
         )

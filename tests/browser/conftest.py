@@ -2,12 +2,15 @@
 
 The app runs in a thread of the test process (werkzeug's threaded server), so the tests
 share its fake clock: TOTP codes are computed for `clock.now`. Each test gets a fresh
-browser context (no cookies). Screenshots of the main pages go to docs/screenshots/,
-taken on the SQLite run only (the pages are the same on both databases).
+browser context (no cookies). Screenshots of the main pages go to build/screenshots/
+(ignored by git, so `make test` leaves the checkout as it was), or to the folder in
+VERWIJSINDEX_SCREENSHOT_DIR: `make screenshots` points it at docs/screenshots/ to refresh
+the README's. Taken on the SQLite run only (the pages are the same on both databases).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -36,7 +39,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPOSITORY = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(
+    os.environ.get("VERWIJSINDEX_SCREENSHOT_DIR") or REPOSITORY / "build" / "screenshots"
+)
 PASSWORD = "correct horse battery staple"
 
 

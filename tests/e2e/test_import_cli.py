@@ -39,6 +39,7 @@ from tests.conftest import (
 )
 from tests.e2e.test_cli import assert_clean_failure, run
 from tests.e2e.test_privacy import database_contents, forbidden_forms
+from verwijsindex import domain
 from verwijsindex.domain import start_of_local_day
 from verwijsindex.models import AuditEventRow, OutboxRow, SignalRow
 from verwijsindex.services import Core
@@ -234,6 +235,25 @@ def test_bad_rows_are_skipped_with_their_line_and_reasons_and_the_rest_imported(
     for bsn in (CHILD_BSN, INVALID_BSN, SIBLING_BSN, OTHER_CHILD_BSN):
         assert bsn not in result.output
     assert signal_statuses(core) == {(anna.professional_id, "import"): ["active", "active"]}
+
+
+def test_a_row_with_everyone_informed_and_a_postponement_is_skipped_as_contradictory(
+    env: dict[str, str], tmp_path: Path, anna: ApiClient, core: Core
+) -> None:
+    header = HEADER + ";postponementReason;justification;reviewOn"
+    path = write_csv(
+        tmp_path,
+        row("anna.jansen@example.org", CHILD_BSN)
+        + f";not_in_interest_of_child;{QUOTED};01-01-2099",
+        row("anna.jansen@example.org", SIBLING_BSN) + ";;;",
+        header=header,
+    )
+    report = report_of(import_(env, path, anna.organisation_id, "--json"), code=1)
+    assert counts(report) == (1, 0, 0, 0, [2])
+    (skipped,) = report["skipped"]
+    assert skipped["invalidParams"] == [
+        {"name": "postponementReason", "reason": domain.NOTHING_TO_POSTPONE}
+    ]
 
 
 def test_without_json_a_short_summary_lists_the_skipped_lines_with_reasons(

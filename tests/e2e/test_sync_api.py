@@ -304,6 +304,27 @@ def test_invalid_items_are_reported_with_index_and_external_ref_and_the_rest_app
     assert INVALID_BSN not in text and CHILD_BSN not in text and SIBLING_BSN not in text
 
 
+def test_an_item_with_everyone_informed_and_a_postponement_is_reported_as_contradictory(
+    world: World,
+) -> None:
+    anna = world.professional("Anna Jansen")
+    school = source(world, anna.organisation_id)
+    postponement = {
+        "reason": "not_in_interest_of_child",
+        "justification": "Informing now would endanger the child.",
+        "reviewOn": "2027-01-15",
+    }
+    contradictory = item("both", anna, CHILD_BSN)
+    contradictory["informatieplicht"]["postponement"] = postponement
+    accepted = school.put([contradictory, item("ok", anna, SIBLING_BSN)])
+    assert accepted.status_code == 202, accepted.get_json()
+    (error,) = accepted.get_json()["report"]["errors"]
+    assert (error["index"], error["externalRef"]) == (0, "both")
+    assert [p["name"] for p in error["invalidParams"]] == ["informatieplicht.postponement"]
+    Worker(world.core).apply_sync_runs()
+    assert len(active_signals(anna)) == 1
+
+
 def test_the_finished_run_reports_the_errors_and_applies_the_rest(world: World) -> None:
     anna = world.professional("Anna Jansen")
     school = source(world, anna.organisation_id)

@@ -239,6 +239,21 @@ def test_a_flawed_postponement_reports_both_flaws_at_once() -> None:
     ]
 
 
+def test_everyone_informed_and_a_postponement_is_a_contradiction() -> None:
+    duty = Informatieplicht(True, True, _postponement())
+    problems = _problems(birth_date=_birth_date_for_age(14), informatieplicht=duty)
+    assert _names(problems) == ["informatieplicht.postponement"]
+    assert "nothing to postpone" in problems[0].reason
+
+
+@pytest.mark.parametrize(("child", "parents"), [(True, False), (False, True), (False, False)])
+def test_a_postponement_with_someone_still_uninformed_is_no_contradiction(
+    child: bool, parents: bool
+) -> None:
+    duty = Informatieplicht(child, parents, _postponement())
+    assert _problems(birth_date=_birth_date_for_age(14), informatieplicht=duty) == []
+
+
 # --- new_signal_problems: parents -----------------------------------------------------------
 
 

@@ -186,6 +186,16 @@ def test_a_family_match_names_no_sibling(anna: Browser, bram: Browser) -> None:
             id="half-a-postponement",
         ),
         pytest.param(
+            signal_form(
+                child_informed=True,
+                postponement_reason="not_in_interest_of_child",
+                postponement_justification="Vader is weg",
+                postponement_review_on="2027-01-15",
+            ),
+            {"postponement_reason": "er valt niets uit te stellen"},
+            id="everyone-informed-and-a-postponement",
+        ),
+        pytest.param(
             signal_form(birth_date="2003-11-22"),
             {"birth_date": "jonger zijn dan 23 jaar"},
             id="too-old",

@@ -82,7 +82,7 @@ def _expected_content_type() -> str | None:
 def check_content_type() -> flask.Response | None:
     expected = _expected_content_type()
     if expected is not None and flask.request.mimetype != expected:
-        return problem(415, "Unsupported Media Type", f"Send the request body as {expected}.")
+        return problem(415, f"Send the request body as {expected}.")
     return None
 
 

@@ -27,7 +27,8 @@ _DESCRIPTIONS = {
     401: "Missing, expired or invalid token, or no acting professional",
     403: "Allowed to see, not to do",
     404: "Not found, or not yours (the two are indistinguishable on purpose)",
-    409: "Conflicts with the current state",
+    409: "Conflicts with the current state (a duplicate signal: `existingSignalId` and "
+    "`Location` name your active signal on this child)",
     410: "Gone: no longer kept (a change-feed cursor older than 30 days), or shown once "
     "already (a signal's history)",
     413: "Too large: more than 10,000 signals, or a body over 16 MiB",

@@ -13,6 +13,7 @@ import logging
 import re
 import traceback
 from collections.abc import Callable, Iterator, Mapping
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, current_app, g, json, request
@@ -22,6 +23,7 @@ from verwijsindex.db import DatabaseError, describe, is_unavailable
 from verwijsindex.domain import (
     Conflict,
     DomainError,
+    DuplicateSignal,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -44,13 +46,22 @@ _STATUS_OF: dict[type[DomainError], int] = {
 }
 
 
+# RFC 9110's names where Python's table still has the older RFC 2616 ones.
+_REASON_PHRASES = {413: "Content Too Large", 414: "URI Too Long", 422: "Unprocessable Content"}
+
+
+def problem_title(status: int) -> str:
+    """The one title a status gets, whoever raises it: the HTTP reason phrase ("Not Found"),
+    so that clients can rely on it and `detail` says what happened."""
+    return _REASON_PHRASES.get(status) or HTTPStatus(status).phrase
+
+
 def problem_type(status: int) -> str:
     return "about:blank" if status >= 500 else f"urn:verwijsindex:problem:{status}"
 
 
 def problem(
     status: int,
-    title: str,
     detail: str,
     *,
     invalid_params: list[Problem] | None = None,
@@ -59,7 +70,7 @@ def problem(
 ) -> Response:
     body: dict[str, Any] = {
         "type": problem_type(status),
-        "title": title,
+        "title": problem_title(status),
         "status": status,
         "detail": detail,
     }
@@ -122,7 +133,6 @@ def handle_http_exception(error: HTTPException) -> Response:
     if status in (400, 422) and isinstance(data, Mapping) and "messages" in data:
         return problem(
             400,
-            "Invalid input",
             "The request has invalid parameters; see invalidParams.",
             invalid_params=_webargs_problems(data),
         )
@@ -135,27 +145,35 @@ def handle_http_exception(error: HTTPException) -> Response:
         404: "There is nothing at this address.",
         405: "This method is not supported here; see the Allow header.",
     }.get(status, error.description or "")
-    return problem(status, error.name, detail, headers=headers)
+    return problem(status, detail, headers=headers)
 
 
 def handle_domain_error(error: DomainError) -> Response:
-    status = _STATUS_OF.get(type(error), 400)
+    status = next((_STATUS_OF[k] for k in type(error).__mro__ if k in _STATUS_OF), 400)
     headers = {"WWW-Authenticate": 'Bearer realm="verwijsindex"'} if status == 401 else None
     if isinstance(error, InvalidInput):
-        return problem(status, error.title, error.detail, invalid_params=error.problems)
-    return problem(status, error.title, error.detail, headers=headers)
+        return problem(status, error.detail, invalid_params=error.problems)
+    if isinstance(error, DuplicateSignal) and error.existing_signal_id is not None:
+        # The caller's own signal: where to go on with it, as a 201 would have said.
+        existing = str(error.existing_signal_id)
+        return problem(
+            status,
+            error.detail,
+            headers={"Location": f"/api/v1/signals/{existing}"},
+            extra={"existingSignalId": existing},
+        )
+    return problem(status, error.detail, headers=headers)
 
 
 def handle_unexpected(error: Exception) -> Response:
     # The traceback holds no BSN: BSNs live only in `Bsn` objects whose repr is redacted.
     log.exception("unexpected error", exc_info=error)
-    return problem(500, "Internal Server Error", "Something went wrong on our side.")
+    return problem(500, "Something went wrong on our side.")
 
 
 def database_unavailable() -> Response:
     return problem(
         503,
-        "Service Unavailable",
         "The database is temporarily unavailable. Try again later.",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
@@ -172,7 +190,7 @@ def handle_database_error(error: DatabaseError) -> Response:
         return database_unavailable()
     stack = "".join(traceback.format_tb(error.__traceback__))
     log.error("unexpected database error: %s\n%s", describe(error), stack)
-    return problem(500, "Internal Server Error", "Something went wrong on our side.")
+    return problem(500, "Something went wrong on our side.")
 
 
 WebErrorPage = Callable[[Exception], Response]

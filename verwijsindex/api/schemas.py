@@ -338,6 +338,13 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
     invalid_params = fields.List(fields.Nested(InvalidParamSchema), data_key="invalidParams")
+    existing_signal_id = fields.UUID(
+        data_key="existingSignalId",
+        metadata={
+            "description": "Only in the 409 of `POST /signals`: the caller's own active "
+            "signal on this child (also in `Location`)."
+        },
+    )
 
 
 # --- audit log ------------------------------------------------------------------------------

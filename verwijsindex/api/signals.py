@@ -23,7 +23,7 @@ from verwijsindex.api.schemas import (
 )
 from verwijsindex.domain import CloseReason, InvalidInput, NewSignal, Problem, Signal, SignalStatus
 from verwijsindex.services import signals as signal_service
-from verwijsindex.services.registration import Once, register_signal, register_signal_once
+from verwijsindex.services.registration import CREATED, Once, register_signal, register_signal_once
 from verwijsindex.services.signals import InformatieplichtUpdate
 
 blp = Blueprint("signals", __name__, url_prefix="/api/v1/signals", description="Signals")
@@ -38,13 +38,24 @@ IDEMPOTENCY_KEY_PARAMETER = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 
+SIGNAL_LOCATION = {
+    "Location": {
+        "description": "The new signal: `/api/v1/signals/{id}`",
+        "schema": {"type": "string", "format": "uri-reference"},
+    }
+}
+
+
+def signal_location(signal_id: uuid.UUID | str) -> str:
+    return f"/api/v1/signals/{signal_id}"
+
 
 @blp.route("")
 class Signals(MethodView):
     @blp.arguments(SignalInSchema)
-    @blp.response(201, SignalOutSchema)
+    @blp.response(201, SignalOutSchema, headers=SIGNAL_LOCATION)
     @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
-    def post(self, new_signal: NewSignal) -> Signal | Response:
+    def post(self, new_signal: NewSignal) -> tuple[Signal, dict[str, str]] | Response:
         """Register a signal: "I am involved with this young person".
 
         Returns the signal with the matches it is in now (found in the same transaction).
@@ -54,7 +65,8 @@ class Signals(MethodView):
         """
         key = request.headers.get("Idempotency-Key")
         if key is None:
-            return register_signal(core(), actor(), new_signal)
+            signal = register_signal(core(), actor(), new_signal)
+            return signal, {"Location": signal_location(signal.id)}
         if not _IDEMPOTENCY_KEY.fullmatch(key):
             raise InvalidInput(
                 [Problem("Idempotency-Key", "1 to 255 visible ASCII characters, please.")]
@@ -72,11 +84,11 @@ class Signals(MethodView):
                 render=lambda signal: json.dumps(SignalOutSchema().dump(signal)),
             ),
         )
+        headers = {"Idempotent-Replayed": "true" if answer.replayed else "false"}
+        if answer.status == CREATED:
+            headers["Location"] = signal_location(json.loads(answer.body)["id"])
         return Response(
-            answer.body,
-            status=answer.status,
-            mimetype="application/json",
-            headers={"Idempotent-Replayed": "true" if answer.replayed else "false"},
+            answer.body, status=answer.status, mimetype="application/json", headers=headers
         )
 
     @blp.arguments(SignalListQuerySchema, location="query")

@@ -33,7 +33,6 @@ class Health(MethodView):
         if not database_reachable(core()):
             return problem(
                 503,
-                "Service Unavailable",
                 "The database is unreachable.",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
                 extra={"database": "unreachable"},
@@ -57,7 +56,6 @@ def _basic_credentials() -> tuple[str, str] | None:
 def _invalid_client() -> Response:
     return problem(
         401,
-        "Unauthorized",
         "Client authentication failed.",
         headers={"WWW-Authenticate": 'Basic realm="verwijsindex"'},
         extra={"error": "invalid_client"},

@@ -42,11 +42,19 @@ def system_caller() -> SystemCaller:
     return authenticate_system(core(), token.strip())
 
 
+_LOCATION = {
+    "Location": {
+        "description": "The new subscription: `/api/v1/webhook-subscriptions/{id}`",
+        "schema": {"type": "string", "format": "uri-reference"},
+    }
+}
+
+
 @blp.route("")
 class Subscriptions(MethodView):
     @blp.arguments(SubscriptionInSchema)
-    @blp.response(201, NewSubscriptionOutSchema)
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+    @blp.response(201, NewSubscriptionOutSchema, headers=_LOCATION)
+    def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """Subscribe to events about the matches and signals of the system's organisation.
 
         The answer holds the signing secret, once. Each delivery is a POST with the
@@ -58,7 +66,8 @@ class Subscriptions(MethodView):
         backoff for at least 24 hours, then marked `failed`.
         """
         created = webhook_service.subscribe(core(), system_caller(), body["url"], body["events"])
-        return {**_fields(created.subscription), "secret": created.secret}
+        location = f"{PATH}/{created.subscription.id}"
+        return {**_fields(created.subscription), "secret": created.secret}, {"Location": location}
 
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, SubscriptionPageSchema)

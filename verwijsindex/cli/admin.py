@@ -6,7 +6,15 @@ import sys
 
 import click
 
-from verwijsindex.cli.base import EXIT_INVALID, command_core, emit, fail, main, parse_uuid
+from verwijsindex.cli.base import (
+    EXIT_INVALID,
+    command_core,
+    emit,
+    fail,
+    main,
+    parse_uuid,
+    print_table,
+)
 from verwijsindex.domain import Role, Sector
 from verwijsindex.services import admin as admin_service
 
@@ -23,15 +31,28 @@ def admin() -> None:
     "--default-gemeente",
     help="CBS code (e.g. GM0363) its professionals' signals carry unless they name another.",
 )
+@click.option(
+    "--allow-duplicate",
+    is_flag=True,
+    help="Create it even if an organisation with this name exists (otherwise: exit 2).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def create_organisation(
-    name: str, sector: str, default_gemeente: str | None, as_json: bool
+    name: str, sector: str, default_gemeente: str | None, allow_duplicate: bool, as_json: bool
 ) -> None:
-    """Create an organisation; prints its id."""
+    """Create an organisation; prints its id. A name already in use is refused unless
+    --allow-duplicate."""
     with command_core() as core:
-        organisation = admin_service.create_organisation(
-            core, name, sector, default_gemeente=default_gemeente
-        )
+        try:
+            organisation = admin_service.create_organisation(
+                core,
+                name,
+                sector,
+                default_gemeente=default_gemeente,
+                allow_duplicate=allow_duplicate,
+            )
+        except admin_service.DuplicateOrganisation as duplicate:
+            fail(f"{duplicate.detail}; pass --allow-duplicate to create another", EXIT_INVALID)
     emit(
         as_json,
         {
@@ -41,6 +62,72 @@ def create_organisation(
             "defaultGemeente": organisation.default_gemeente,
         },
         lambda: click.echo(str(organisation.id)),
+    )
+
+
+@admin.command("list-organisations")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def list_organisations(as_json: bool) -> None:
+    """List the organisations (id, sector, default gemeente, name), by name."""
+    with command_core() as core:
+        organisations = admin_service.list_organisations(core)
+    items = [
+        {
+            "id": str(o.id),
+            "name": o.name,
+            "sector": o.sector.value,
+            "defaultGemeente": o.default_gemeente,
+        }
+        for o in organisations
+    ]
+    emit(
+        as_json,
+        {"items": items},
+        lambda: print_table(
+            ["id", "sector", "gemeente", "name"],
+            [[str(o.id), o.sector.value, o.default_gemeente or "-", o.name] for o in organisations],
+        ),
+    )
+
+
+@admin.command("list-professionals")
+@click.option("--organisation", "organisation_id", help="Only this organisation's (id).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def list_professionals(organisation_id: str | None, as_json: bool) -> None:
+    """List professionals (id, roles, name, e-mail, organisation), by organisation and
+    name. Shows contact data, so the listing is audited."""
+    organisation = parse_uuid(organisation_id, "--organisation") if organisation_id else None
+    with command_core() as core:
+        people = admin_service.list_professionals(core, organisation)
+    items = [
+        {
+            "id": str(p.id),
+            "name": p.name,
+            "email": p.email,
+            "phone": p.phone,
+            "organisation": {"id": str(p.organisation.id), "name": p.organisation.name},
+            "roles": sorted(r.value for r in p.roles),
+            "active": p.active,
+        }
+        for p in people
+    ]
+    emit(
+        as_json,
+        {"items": items},
+        lambda: print_table(
+            ["id", "roles", "active", "name", "email", "organisation"],
+            [
+                [
+                    str(p.id),
+                    ",".join(sorted(r.value for r in p.roles)) or "-",
+                    "yes" if p.active else "no",
+                    p.name,
+                    p.email,
+                    p.organisation.name,
+                ]
+                for p in people
+            ],
+        ),
     )
 
 

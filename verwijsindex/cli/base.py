@@ -35,7 +35,10 @@ def command_core() -> Iterator[Core]:
     """Settings, keys and database for one command, with expected errors made readable."""
     try:
         settings = Settings.from_env()
-        core = Core(settings, Database(settings.database_url), load_keys(settings.keys_dir))
+        # Keys first: without them the command cannot work, and opening the database
+        # first would leave an empty `instance/` behind in whatever folder it ran from.
+        keys = load_keys(settings.keys_dir)
+        core = Core(settings, Database(settings.database_url), keys)
     except (ConfigError, KeyFileError) as error:
         fail(str(error), EXIT_INVALID)
     try:
@@ -57,6 +60,18 @@ def emit(as_json: bool, data: dict[str, Any], plain: Callable[[], None]) -> None
         plain()
 
 
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    """Left-aligned columns, widest value wide, for people reading a terminal (the last
+    column unpadded, so long names do not push trailing spaces); "(none)" for no rows."""
+    if not rows:
+        click.echo("(none)")
+        return
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]))
+
+
 def parse_uuid(value: str, name: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
@@ -65,6 +80,9 @@ def parse_uuid(value: str, name: str) -> uuid.UUID:
 
 
 @click.group()
+@click.version_option(
+    package_name="verwijsindex", prog_name="verwijsindex", message="%(prog)s %(version)s"
+)
 def main() -> None:
     """verwijsindex: a privacy-preserving referral index for Dutch youth care."""
     request_context.set(RequestContext("cli", str(uuid.uuid4())))

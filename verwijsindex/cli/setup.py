@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
+import socket
 import sys
+from pathlib import Path
 
 import click
 
@@ -47,6 +51,42 @@ GUNICORN_SAFETY_OPTIONS = [
 ]
 
 
+def invoked_as() -> str:
+    """How to run this program again from the same folder: `verwijsindex` when that name
+    on PATH is this program, else the path it was started by (`.venv/bin/verwijsindex`)."""
+    started = sys.argv[0]
+    if Path(started).name == "__main__.py":
+        return f"{sys.executable} -m verwijsindex"
+    on_path = shutil.which("verwijsindex")
+    if on_path is not None and Path(on_path).resolve() == Path(started).resolve():
+        return "verwijsindex"
+    return started
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why gunicorn could not listen on host:port, said once, instead of its own retries
+    ("Connection in use", five times, then a traceback). A port taken between this check
+    and gunicorn's bind still gets gunicorn's message: the check is for people, not races."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return f"cannot listen on {host}:{port}: unknown host {host!r}"
+    family, kind, proto, _, address = addresses[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As gunicorn binds: SO_REUSEADDR, so a port left in TIME_WAIT is not "in use".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is in use by another program; "
+                    "choose another with --port (make demo PORT=...)"
+                )
+            return f"cannot listen on {host}:{port}: {error.strerror}"
+    return None
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
@@ -85,6 +125,8 @@ def serve(demo: bool, host: str, port: int, workers: int | None, with_worker: bo
         settings = Settings.from_env()
     except ConfigError as error:
         fail(str(error), EXIT_INVALID)
+    if (busy := port_in_use(host, port)) is not None:
+        fail(busy, EXIT_INVALID)  # before keys, migrations or demo data are touched
     # Tokens name their issuer; default it to the address actually served.
     os.environ.setdefault("VERWIJSINDEX_BASE_URL", f"http://{host}:{port}")
     settings = Settings.from_env()
@@ -100,10 +142,14 @@ def serve(demo: bool, host: str, port: int, workers: int | None, with_worker: bo
 
         with command_core() as core:
             try:
-                click.echo(load_demo(core, settings.base_url))
+                click.echo(load_demo(core, settings.base_url, invoked_as()))
             except DemoRefused as refused:
                 fail(str(refused), EXIT_INVALID)
     worker_count = workers or (2 * (os.cpu_count() or 1) + 1)
+    # exec replaces this process with its unflushed buffers: into a pipe or file (`make demo
+    # | tee demo.txt`), the demo's instructions would be lost.
+    sys.stdout.flush()
+    sys.stderr.flush()
     os.execvp(  # noqa: S606 - replacing this process with gunicorn is the point
         sys.executable,
         [
@@ -129,7 +175,6 @@ def openapi() -> None:
     in-memory database: it works on a fresh clone (CI lints it) without touching keys/.
     """
     import tempfile
-    from pathlib import Path
 
     from verwijsindex import create_app
 

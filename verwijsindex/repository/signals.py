@@ -133,6 +133,17 @@ class SignalRepository(RepositoryBase):
             )
         )
 
+    def active_signal_of(self, professional_id: uuid.UUID, child: str) -> uuid.UUID | None:
+        """The professional's active signal on this child, if any (at most one: a partial
+        unique index holds that)."""
+        return self.session.scalar(
+            select(SignalRow.id).where(
+                SignalRow.professional_id == professional_id,
+                SignalRow.child_pseudonym == child,
+                SignalRow.status == SignalStatus.ACTIVE.value,
+            )
+        )
+
     def any_signal_on(self, child: str) -> bool:
         return (
             self.session.scalar(

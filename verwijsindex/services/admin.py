@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from verwijsindex import gemeenten
 from verwijsindex.audit import AuditEntry
 from verwijsindex.domain import (
+    Conflict,
     InvalidInput,
     NotFound,
     Organisation,
@@ -72,9 +73,16 @@ def create_organisation(
     sector: str,
     actor: Actor | None = None,
     default_gemeente: str | None = None,
+    *,
+    allow_duplicate: bool = True,
 ) -> Organisation:
     """`default_gemeente` (a CBS code) is what its professionals' signals carry when they
-    name no gemeente themselves."""
+    name no gemeente themselves.
+
+    Without `allow_duplicate`, a name already in use (ignoring case and outer spaces) is a
+    `DuplicateOrganisation`: two "OBS De Linde" in one list let a beheerder invite people
+    into the wrong one. Two schools may really share a name, hence the choice.
+    """
     problems = _text_problem("name", name, 200)
     if sector not in {s.value for s in Sector}:
         problems.append(Problem("sector", "Must be one of: " + ", ".join(s.value for s in Sector)))
@@ -83,12 +91,49 @@ def create_organisation(
         raise InvalidInput(problems)
     _on_behalf(actor)
     with core.transaction(write=True, actor=actor) as tx:
+        if not allow_duplicate:
+            wanted = name.strip().casefold()
+            for existing in tx.people.organisations():
+                if existing.name.casefold() == wanted:
+                    raise DuplicateOrganisation(existing)
         organisation = tx.people.add_organisation(
             name.strip(), Sector(sector), tx.now, default_gemeente
         )
         tx.record(AuditEntry("organisation:create", "organisation", organisation.id))
         tx.commit()
     return organisation
+
+
+class DuplicateOrganisation(Conflict):
+    """An organisation with this name exists already (`existing`)."""
+
+    def __init__(self, existing: Organisation) -> None:
+        super().__init__(f"an organisation named {existing.name!r} exists already ({existing.id})")
+        self.existing = existing
+
+
+def list_organisations(core: Core) -> list[Organisation]:
+    """Every organisation, by name (for the operator at the command line; not personal
+    data, so not audited, as on the beheerder's page)."""
+    with core.transaction(write=False) as tx:
+        return tx.people.organisations()
+
+
+def list_professionals(core: Core, organisation_id: uuid.UUID | None = None) -> list[Professional]:
+    """Everyone, or one organisation's people, by organisation then name, for the operator
+    at the command line. Names and contact details are opened, so the read is audited
+    (with the ids listed), as the beheerder's page does."""
+    with core.transaction(write=True) as tx:
+        if organisation_id is not None and tx.people.organisation(organisation_id) is None:
+            raise NotFound("No such organisation.")
+        found = tx.people.professionals_in(organisation_id)
+        tx.record(
+            AuditEntry(
+                "professional:list", "organisation", organisation_id, None, [p.id for p in found]
+            )
+        )
+        tx.commit()
+    return found
 
 
 def _default_gemeente_problems(gemeente: str | None) -> list[Problem]:

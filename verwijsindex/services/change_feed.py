@@ -64,8 +64,6 @@ MAX_PAGE_SIZE = 100
 class FeedCursorGone(DomainError):
     """`after` names no event kept in this organisation's feed (410 Gone)."""
 
-    title = "Gone"
-
 
 @dataclass(frozen=True, slots=True)
 class FeedPage:

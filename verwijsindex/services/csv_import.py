@@ -42,6 +42,8 @@ __all__ = ["ImportOutcome", "import_rows", "organisation_name"]
 _COLUMN_OF = {
     "informatieplicht.childInformed": "childInformed",
     "informatieplicht.parentsInformed": "parentsInformed",
+    # A postponement as a whole (e.g. one beside "everyone informed"): its first column.
+    "informatieplicht.postponement": "postponementReason",
     "informatieplicht.postponement.reason": "postponementReason",
     "informatieplicht.postponement.justification": "justification",
     "informatieplicht.postponement.reviewOn": "reviewOn",

@@ -26,8 +26,6 @@ ACTION = "signal:history"
 class HistoryShown(DomainError):
     """The history was shown once already (the API answers 410 Gone)."""
 
-    title = "Gone"
-
     def __init__(self, shown_at: datetime) -> None:
         super().__init__(
             "The history of this signal was shown once already; it is not shown again."

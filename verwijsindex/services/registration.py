@@ -21,7 +21,7 @@ from verwijsindex import domain, gemeenten
 from verwijsindex.audit import AuditEntry
 from verwijsindex.db import with_retries
 from verwijsindex.domain import (
-    Conflict,
+    DuplicateSignal,
     InvalidInput,
     MatchRef,
     NewSignal,
@@ -112,8 +112,9 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
                     tx.commit()
                     return Answer(earlier.status, earlier.body, replayed=True)
             around = tx.matches.surroundings([child], parents)
-            if any(s.child == child and s.professional_id == actor.id for s in around.active):
-                raise _duplicate()
+            for earlier_signal in around.active:
+                if earlier_signal.child == child and earlier_signal.professional_id == actor.id:
+                    raise DuplicateSignal(earlier_signal.id)
             family = family_of(tx.matches, child, parents, first=around)
             signal_id = uuid.uuid4()
             duty = request.informatieplicht
@@ -137,7 +138,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
                 tx.signals.add_signal(row, sorted(parents))
             except IntegrityError:
                 # The partial unique index is the backstop for the check above.
-                raise _duplicate() from None
+                raise DuplicateSignal(None) from None
             tx.emit(SignalRegistered(signal_id, actor.id, gemeente))
             # Known here: counting and notifying at commit need not look it up.
             organisation = actor.professional.organisation
@@ -175,7 +176,15 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
             tx.commit()
             return result
 
-    return with_retries(attempt)
+    try:
+        return with_retries(attempt)
+    except DuplicateSignal as duplicate:
+        if duplicate.existing_signal_id is not None:
+            raise
+        # A concurrent registration won the race: its row is committed now, so name it
+        # (off the hot path: only a refused request pays for this statement).
+        with core.transaction(write=False) as tx:
+            raise DuplicateSignal(tx.signals.active_signal_of(actor.id, child)) from None
 
 
 def note_move(
@@ -205,10 +214,6 @@ def note_move(
     match_ids = tuple(m.id for m in matches)
     tx.emit(SignalMoved(signal_id, gemeente, match_ids))
     tx.record(AuditEntry("signal:move-notified", "signal", signal_id, None, match_ids))
-
-
-def _duplicate() -> Conflict:
-    return Conflict("You already have an active signal on this child.")
 
 
 def set_postponement(tx: Transaction, row: SignalRow, postponement: Postponement | None) -> None:

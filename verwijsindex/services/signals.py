@@ -134,6 +134,12 @@ def update_informatieplicht(
                 and row.postponement_reason is not None
             )
             problems = domain.postponement_problems(duty.postponement, today)
+            # The postponement the signal will have, sent or kept, must not contradict it.
+            problems += domain.contradiction_problems(
+                child_informed=duty.child_informed,
+                parents_informed=duty.parents_informed,
+                postponed=kept_postponement or duty.postponement is not None,
+            )
             if not kept_postponement:
                 problems += domain.informatieplicht_problems(
                     duty, domain.age_on(row.child_birth_date, today)

@@ -67,6 +67,10 @@ _DOMAIN_REASONS_NL = {
     "A justification is required.": "Geef een onderbouwing voor het uitstel.",
     domain.BSN_IN_JUSTIFICATION: "Noem geen BSN in de toelichting.",
     "The review date must lie ahead.": "De datum voor herbeoordeling moet in de toekomst liggen.",
+    domain.NOTHING_TO_POSTPONE: (
+        "De jeugdige en de ouders zijn allebei geïnformeerd: er valt niets uit te stellen. "
+        "Laat het uitstel leeg, of geef aan wie nog niet is geïnformeerd."
+    ),
 }
 _FIELD_MESSAGES_NL = {
     BSN: BSN_INVALID,
