@@ -220,6 +220,7 @@ class NewSignal:
     parents: tuple[Bsn, ...]
     informatieplicht: Informatieplicht
     gemeente: str | None = None  # CBS code; None: the organisation's default (if any)
+    own_reference: str | None = None  # the author's own short label; see `own_reference_problems`
 
 
 UNKNOWN_GEMEENTE = "Unknown CBS gemeente code (e.g. GM0363 Amsterdam)."
@@ -313,6 +314,33 @@ def mentions_bsn(text: str) -> bool:
     """Whether free text (an informatieplicht justification) seems to hold a BSN, which
     would then be stored and shown back outside the pseudonymisation."""
     return bool(_bsn_spans(text))
+
+
+OWN_REFERENCE_MAX_LENGTH = 40
+OWN_REFERENCE_TOO_LONG = f"At most {OWN_REFERENCE_MAX_LENGTH} characters."
+BSN_IN_OWN_REFERENCE = "The own reference must not contain a BSN."
+
+
+def own_reference(raw: str | None) -> str | None:
+    """An own reference as stored: trimmed, and None when nothing is left."""
+    text = (raw or "").strip()
+    return text or None
+
+
+def own_reference_problems(reference: str | None) -> list[Problem]:
+    """An own reference (issue 14) tells the author's cases apart, nothing more: short, on
+    one line, and never a BSN (it would be stored outside the pseudonymisation). Names and
+    diagnoses cannot be detected; the form asks plainly not to write them."""
+    if reference is None:
+        return []
+    problems = []
+    if len(reference) > OWN_REFERENCE_MAX_LENGTH:
+        problems.append(Problem("ownReference", OWN_REFERENCE_TOO_LONG))
+    elif any(ch < " " for ch in reference):
+        problems.append(Problem("ownReference", "One line, without control characters."))
+    if mentions_bsn(reference):
+        problems.append(Problem("ownReference", BSN_IN_OWN_REFERENCE))
+    return problems
 
 
 def without_bsns(text: str, mark: str) -> str:
@@ -447,6 +475,10 @@ class Signal:
     history_available: bool
     matches: tuple[MatchRef, ...] = ()
     gemeente: str | None = None  # CBS code of the child's municipality, if named
+    # Author's view only (`show_justification`): the child's birth date, to tell cases apart,
+    # and the author's own reference, opened; None in any other view.
+    child_birth_date: date | None = None
+    own_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

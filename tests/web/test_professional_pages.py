@@ -45,14 +45,27 @@ def signal_form(
     parents_informed: bool = True,
     **extra: str,
 ) -> dict[str, str]:
-    form = {"bsn": bsn, "birth_date": birth_date}
+    form = {"bsn": bsn, **date_parts("birth_date", birth_date)}
     form.update({f"parent_bsn_{n}": p for n, p in enumerate(parents, start=1)})
     if child_informed:
         form["child_informed"] = "ja"
     if parents_informed:
         form["parents_informed"] = "ja"
+    if "postponement_review_on" in extra:
+        form.update(date_parts("postponement_review_on", extra.pop("postponement_review_on")))
     form.update(extra)
     return form
+
+
+def date_parts(name: str, typed: str) -> dict[str, str]:
+    """A date as the form sends it: three fields, dag, maand and jaar (`2015-03-14` and
+    `14-03-2015` are split; anything else is typed into the day field as it is)."""
+    found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", typed)
+    if found:
+        year, month, day = found.groups()
+    else:
+        day, month, year = ([*typed.split("-"), "", ""])[:3] if "-" in typed else (typed, "", "")
+    return {f"{name}_dag": day, f"{name}_maand": month, f"{name}_jaar": year}
 
 
 def text(response: TestResponse) -> str:
@@ -236,7 +249,9 @@ def test_the_typed_birth_date_and_postponement_are_kept_after_an_error(anna: Bro
         postponement_review_on="2027-01-15",
     )
     page = text(anna.post("/signalen/nieuw", form))
-    assert 'value="2015-03-14"' in page and 'value="2027-01-15"' in page
+    for name, typed in (("birth_date", ("14", "03", "2015")), ("postponement_review_on", ("15", "01", "2027"))):
+        for part, value in zip(("dag", "maand", "jaar"), typed, strict=True):
+            assert re.search(rf'name="{name}_{part}"[^>]*value="{value}"', page, re.S), (name, part)
     assert "Moeder is in het buitenland</textarea>" in page
     assert re.search(r'value="not_reasonably_possible" checked', page)
 

@@ -94,6 +94,19 @@ class PostponementSchema(StrictSchema):
         return Postponement(**data)
 
 
+def _own_reference_field(
+    description: str = "Your own short reference to tell your cases apart (max "
+    f"{domain.OWN_REFERENCE_MAX_LENGTH} characters). Not case content: no names, no "
+    "diagnoses. Stored encrypted, shown only to you.",
+) -> fields.String:
+    return fields.String(
+        allow_none=True,
+        data_key="ownReference",
+        validate=validate.Length(max=domain.OWN_REFERENCE_MAX_LENGTH),
+        metadata={"description": description, "example": "dossier 2026-17"},
+    )
+
+
 class InformatieplichtInSchema(StrictSchema):
     child_informed = strict_boolean(load_default=False, data_key="childInformed")
     parents_informed = strict_boolean(load_default=False, data_key="parentsInformed")
@@ -124,6 +137,7 @@ class SignalInSchema(StrictSchema):
             "example": "GM0363",
         },
     )
+    own_reference = _own_reference_field()
 
     @validates_schema(skip_on_field_errors=False)
     def domain_rules(self, data: dict[str, Any], **_: Any) -> None:
@@ -142,6 +156,9 @@ class SignalInSchema(StrictSchema):
             gemeente=gemeente if isinstance(gemeente, str) else None,
             known_gemeenten=gemeenten.current(),
         )
+        reference = data.get("own_reference")
+        if isinstance(reference, str):
+            problems += domain.own_reference_problems(domain.own_reference(reference))
         if problems:
             errors: dict[str, list[str]] = {}
             for p in problems:
@@ -156,6 +173,7 @@ class SignalInSchema(StrictSchema):
             parents=tuple(data["parent_bsns"]),
             informatieplicht=data["informatieplicht"],
             gemeente=data["gemeente"],
+            own_reference=domain.own_reference(data.get("own_reference")),
         )
 
 
@@ -170,7 +188,22 @@ class InformatieplichtPatchSchema(StrictSchema):
 
 
 class SignalPatchSchema(StrictSchema):
-    informatieplicht = fields.Nested(InformatieplichtPatchSchema, required=True)
+    informatieplicht = fields.Nested(
+        InformatieplichtPatchSchema,
+        metadata={"description": "Required unless `ownReference` is given."},
+    )
+    own_reference = _own_reference_field(
+        "Your own short reference; null or an empty string removes it. Omitted: unchanged."
+    )
+
+    @validates_schema
+    def something_to_change(self, data: dict[str, Any], **_: Any) -> None:
+        if "informatieplicht" not in data and "own_reference" not in data:
+            raise ValidationError({"informatieplicht": ["Missing data for required field."]})
+        reference = data.get("own_reference")
+        problems = domain.own_reference_problems(domain.own_reference(reference))
+        if problems:
+            raise ValidationError({"ownReference": [p.reason for p in problems]})
 
 
 class SignalListQuerySchema(StrictSchema):
@@ -233,6 +266,16 @@ class SignalOutSchema(Schema):
     matches = fields.List(fields.Nested(MatchRefSchema))
     gemeente = fields.String(
         allow_none=True, metadata={"description": "CBS code of the child's municipality."}
+    )
+    child_birth_date = fields.Date(
+        data_key="birthDate",
+        allow_none=True,
+        metadata={"description": "The child's birth date, to tell cases apart; author only."},
+    )
+    own_reference = fields.String(
+        data_key="ownReference",
+        allow_none=True,
+        metadata={"description": "The author's own short reference; shown only to the author."},
     )
 
 

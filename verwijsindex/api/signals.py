@@ -123,15 +123,25 @@ class OneSignal(MethodView):
         """Update the informatieplicht, e.g. the parents were informed after a postponement.
 
         Omitted fields stay as they are; `postponement: null` removes a recorded postponement.
+        `ownReference` sets the author's own reference (null or "" removes it).
         """
-        duty = body["informatieplicht"]
-        update = InformatieplichtUpdate(
-            child_informed=duty.get("child_informed"),
-            parents_informed=duty.get("parents_informed"),
-            postponement=duty.get("postponement"),
-            clear_postponement="postponement" in duty and duty["postponement"] is None,
-        )
-        return signal_service.update_informatieplicht(core(), actor(), signal_id, update)
+        signal: Signal | None = None
+        if "informatieplicht" in body:
+            duty = body["informatieplicht"]
+            update = InformatieplichtUpdate(
+                child_informed=duty.get("child_informed"),
+                parents_informed=duty.get("parents_informed"),
+                postponement=duty.get("postponement"),
+                clear_postponement="postponement" in duty and duty["postponement"] is None,
+            )
+            signal = signal_service.update_informatieplicht(core(), actor(), signal_id, update)
+        if "own_reference" in body:
+            # Checked by the schema already, so this cannot fail after the update above.
+            signal = signal_service.update_own_reference(
+                core(), actor(), signal_id, body["own_reference"]
+            )
+        assert signal is not None  # the schema requires one of the two
+        return signal
 
     @blp.arguments(CloseQuerySchema, location="query")
     @blp.response(204)

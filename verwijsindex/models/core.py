@@ -135,6 +135,9 @@ class SignalRow(Base):
     postponement_reason: Mapped[str | None] = mapped_column(String(40))
     postponement_justification_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     review_on: Mapped[date | None] = mapped_column(Date)
+    # The author's own short reference (issue 14), sealed like the justification: shown
+    # only to its author, never in mails, webhooks, the change feed or to anyone else.
+    own_reference_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The `review_on` its author was last reminded of, so a passed review date is
     # reminded of once, and a new review date (after a PATCH) once again.
     review_reminded_for: Mapped[date | None] = mapped_column(Date)

@@ -184,6 +184,26 @@ class SignalRepository(RepositoryBase):
         statement = statement.order_by(SignalRow.created_at.desc(), SignalRow.id.desc())
         return list(self.session.scalars(statement.limit(limit)))
 
+    def own_rows_by_id(
+        self, professional_id: uuid.UUID, signal_ids: Iterable[uuid.UUID]
+    ) -> list[SignalRow]:
+        """Those of `signal_ids` that `professional_id` wrote; anyone else's are left out."""
+        wanted = set(signal_ids)
+        if not wanted:
+            return []
+        return list(
+            self.session.scalars(
+                select(SignalRow).where(
+                    SignalRow.id.in_(wanted), SignalRow.professional_id == professional_id
+                )
+            )
+        )
+
+    def open_own_reference(self, row: SignalRow) -> str | None:
+        if row.own_reference_enc is None:
+            return None
+        return self._open("signals", row.id, "own_reference", row.own_reference_enc)
+
     def match_refs(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[MatchRef]]:
         wanted = set(signal_ids)
         refs: dict[uuid.UUID, list[MatchRef]] = {i: [] for i in wanted}
@@ -227,11 +247,14 @@ class SignalRepository(RepositoryBase):
         matches: Sequence[MatchRef],
         show_justification: bool,
     ) -> Signal:
+        """The signal as a domain object; `show_justification` is the author's view: only
+        then are the justification, the child's birth date and the own reference in it."""
         justification = None
         if show_justification and row.postponement_justification_enc is not None:
             justification = self._open(
                 "signals", row.id, "justification", row.postponement_justification_enc
             )
+        own_reference = self.open_own_reference(row) if show_justification else None
         return Signal(
             id=row.id,
             professional=author,
@@ -252,7 +275,13 @@ class SignalRepository(RepositoryBase):
             history_available=history_available,
             matches=tuple(matches),
             gemeente=row.gemeente,
+            child_birth_date=row.child_birth_date if show_justification else None,
+            own_reference=own_reference,
         )
 
     def seal_justification(self, signal_id: uuid.UUID, justification: str) -> bytes:
         return self._seal("signals", signal_id, "justification", justification)
+
+    def seal_own_reference(self, signal_id: uuid.UUID, reference: str) -> bytes:
+        """Sealed with the signal's id and its own purpose, like the justification."""
+        return self._seal("signals", signal_id, "own_reference", reference)

@@ -91,6 +91,7 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
         gemeente=request.gemeente,
         known_gemeenten=gemeenten.current(),
     )
+    problems += domain.own_reference_problems(request.own_reference)
     if problems:
         raise InvalidInput(problems)
     # The organisation's default comes with the cached actor: no statement to look it up.
@@ -134,6 +135,11 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
                 gemeente=gemeente,
             )
             set_postponement(tx, row, duty.postponement)
+            if request.own_reference is not None:
+                # Sealed into the same INSERT: no statement more on the hot path.
+                row.own_reference_enc = tx.signals.seal_own_reference(
+                    signal_id, request.own_reference
+                )
             try:
                 tx.signals.add_signal(row, sorted(parents))
             except IntegrityError:

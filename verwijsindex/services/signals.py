@@ -7,8 +7,9 @@ it, so an acknowledged signal has its matches committed with it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from verwijsindex import domain
 from verwijsindex.audit import AuditEntry
@@ -102,6 +103,77 @@ def list_signals(
 
 
 @dataclass(frozen=True, slots=True)
+class SignalLabel:
+    """What tells the author's cases apart: the child's birth date and their own reference."""
+
+    birth_date: date
+    own_reference: str | None
+
+
+def own_signal_labels(
+    core: Core, actor: Actor, signal_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, SignalLabel]:
+    """The labels of the actor's own signals among `signal_ids` (their signals in a match).
+
+    Another participant's signal is never in the answer, whatever ids are asked for: the
+    match pages show each participant only their own child's birth date and reference.
+    A separate read, so the match reads (API and web) keep their pinned statement counts.
+    """
+    actor.require(Role.PROFESSIONAL)
+    with core.transaction(write=True, actor=actor) as tx:
+        rows = tx.signals.own_rows_by_id(actor.id, signal_ids)
+        labels = {
+            r.id: SignalLabel(r.child_birth_date, tx.signals.open_own_reference(r)) for r in rows
+        }
+        if rows:
+            tx.record(AuditEntry("signal:labels", related_ids=[r.id for r in rows]))
+        tx.commit()
+    return labels
+
+
+SEARCH_LIMIT = 2000  # far above any one professional's signals (30-300 in practice)
+
+
+def search_own_signals(
+    core: Core,
+    actor: Actor,
+    status: SignalStatus | None,
+    text: str | None = None,
+    birth_date: date | None = None,
+) -> list[Signal]:
+    """The actor's own signals whose own reference contains `text` (case-insensitive)
+    and/or whose child was born on `birth_date`, newest first.
+
+    Own references are sealed per signal, so the database cannot search them: every own
+    signal (of that status) is read and opened, then filtered here. That is fine because the
+    list is per author: a professional has tens to a few hundred signals, not the index's
+    millions; `SEARCH_LIMIT` bounds it anyway. The birth date could be filtered in SQL, but
+    both filters on one small list keep one path.
+    """
+    actor.require(Role.PROFESSIONAL)
+    wanted = (text or "").strip().casefold()
+    with core.transaction(write=True, actor=actor) as tx:
+        rows = tx.signals.own_signal_rows(actor.id, status, None, SEARCH_LIMIT)
+        if birth_date is not None:
+            rows = [r for r in rows if r.child_birth_date == birth_date]
+        views = [
+            tx.signals.to_signal(
+                r, actor.professional, history_available=False, matches=(), show_justification=True
+            )
+            for r in rows
+        ]
+        found = [v for v in views if not wanted or wanted in (v.own_reference or "").casefold()]
+        refs = tx.signals.match_refs(v.id for v in found)
+        history = tx.signals.with_history(r for r in rows if r.id in refs)
+        items = [
+            replace(v, matches=tuple(refs[v.id]), history_available=v.id in history) for v in found
+        ]
+        tx.record(AuditEntry("signal:search", related_ids=[v.id for v in found]))
+        tx.commit()
+    return items
+
+
+@dataclass(frozen=True, slots=True)
 class InformatieplichtUpdate:
     """Fields left None are unchanged; `clear_postponement` removes a recorded one."""
 
@@ -160,6 +232,33 @@ def update_informatieplicht(
             return signal
 
     return with_retries(attempt)
+
+
+@records_refusals
+def update_own_reference(
+    core: Core, actor: Actor, signal_id: uuid.UUID, reference: str | None
+) -> Signal:
+    """Set (or, with None, remove) the author's own reference on their signal.
+
+    Only the author can: another's signal answers like a missing one. The reference is
+    sealed per signal like the justification; the audit entry names the signal, never the
+    reference itself.
+    """
+    actor.require(Role.PROFESSIONAL)
+    reference = domain.own_reference(reference)
+    problems = domain.own_reference_problems(reference)
+    if problems:
+        raise InvalidInput(problems)
+    with core.transaction(write=True, actor=actor) as tx:
+        row = _own_row(tx, actor, signal_id, "signal:update")
+        row.own_reference_enc = (
+            None if reference is None else tx.signals.seal_own_reference(row.id, reference)
+        )
+        tx.uow.session.flush()
+        signal = _view(tx, actor, row)
+        tx.record(AuditEntry("signal:update", "signal", signal_id, row.child_pseudonym))
+        tx.commit()
+    return signal
 
 
 def _pick(new: bool | None, old: bool) -> bool:

@@ -28,6 +28,7 @@ from verwijsindex.domain import (
 )
 from verwijsindex.pseudonym import parse_bsn
 from verwijsindex.services.signals import InformatieplichtUpdate
+from verwijsindex.web.date_fields import PARTS, part_name, read_date
 
 YES = "ja"
 BSN = "bsn"
@@ -40,6 +41,7 @@ REASON = "postponement_reason"
 JUSTIFICATION = "postponement_justification"
 REVIEW_ON = "postponement_review_on"
 GEMEENTE = "gemeente"
+OWN_REFERENCE = "own_reference"
 # Fields whose typed value may be shown again after an error; BSN fields are not among them.
 ECHOED = (
     BIRTH_DATE,
@@ -49,6 +51,8 @@ ECHOED = (
     JUSTIFICATION,
     REVIEW_ON,
     GEMEENTE,
+    OWN_REFERENCE,
+    *(part_name(date_field, part) for date_field in (BIRTH_DATE, REVIEW_ON) for part in PARTS),
 )
 
 BSN_INVALID = "Dit is geen geldig BSN. Een BSN heeft 9 cijfers en voldoet aan de elfproef."
@@ -71,6 +75,10 @@ _DOMAIN_REASONS_NL = {
         "De jeugdige en de ouders zijn allebei geïnformeerd: er valt niets uit te stellen. "
         "Laat het uitstel leeg, of geef aan wie nog niet is geïnformeerd."
     ),
+    domain.OWN_REFERENCE_TOO_LONG: (
+        f"Uw eigen kenmerk is te lang: maximaal {domain.OWN_REFERENCE_MAX_LENGTH} tekens."
+    ),
+    domain.BSN_IN_OWN_REFERENCE: "Noem geen BSN in uw eigen kenmerk.",
 }
 _FIELD_MESSAGES_NL = {
     BSN: BSN_INVALID,
@@ -83,6 +91,7 @@ _FIELD_MESSAGES_NL = {
     JUSTIFICATION: "Geef een onderbouwing voor het uitstel.",
     REVIEW_ON: "De datum voor herbeoordeling moet in de toekomst liggen.",
     GEMEENTE: "Kies een gemeente uit de lijst.",
+    OWN_REFERENCE: "Gebruik één regel, zonder bijzondere tekens.",
 }
 # Who must be informed is fully said by the problem's name; its English reason is not needed.
 _NAMED_BY_FIELD = {CHILD_INFORMED, PARENTS_INFORMED}
@@ -97,6 +106,7 @@ _FIELD_OF_PROBLEM = {
     "informatieplicht.postponement.justification": JUSTIFICATION,
     "informatieplicht.postponement.reviewOn": REVIEW_ON,
     "gemeente": GEMEENTE,
+    "ownReference": OWN_REFERENCE,
 }
 _LISTED = re.compile(r"parentBsns\[(\d+)\]")
 
@@ -161,8 +171,8 @@ def _postponement(
     reason_raw = form.get(REASON, "").strip()
     # Browsers send a line break as CRLF but count it as one character against `maxlength`.
     justification = form.get(JUSTIFICATION, "").replace("\r\n", "\n").strip()
-    review_raw = form.get(REVIEW_ON, "").strip()
-    if not (reason_raw or justification or review_raw):
+    review = read_date(form, REVIEW_ON)
+    if not (reason_raw or justification or not review.empty):
         return False, None
     reason = (
         PostponementReason(reason_raw)
@@ -179,11 +189,11 @@ def _postponement(
         errors[JUSTIFICATION] = (
             f"De onderbouwing is te lang: maximaal {domain.JUSTIFICATION_MAX_LENGTH} tekens."
         )
-    review_on = parse_date(review_raw) if review_raw else None
-    if not review_raw:
+    review_on = review.value
+    if review.empty:
         errors[REVIEW_ON] = "Vul de datum in waarop u het uitstel opnieuw beoordeelt."
     elif review_on is None:
-        errors[REVIEW_ON] = DATE_INVALID
+        errors[REVIEW_ON] = review.problem or DATE_INVALID
     elif review_on <= today:
         errors[REVIEW_ON] = _FIELD_MESSAGES_NL[REVIEW_ON]
     if reason is None or REVIEW_ON in errors or JUSTIFICATION in errors or review_on is None:
@@ -197,6 +207,10 @@ def parse_signal_form(form: Mapping[str, str], today: date) -> SignalForm:
     values = {name: form.get(name, "") for name in ECHOED}
     # Shown back after an error, so without a BSN typed into it by mistake.
     values[JUSTIFICATION] = domain.without_bsns(values[JUSTIFICATION], BSN_LEFT_OUT)
+    values[OWN_REFERENCE] = domain.without_bsns(values[OWN_REFERENCE], BSN_LEFT_OUT)
+    for date_field in (BIRTH_DATE, REVIEW_ON):
+        for part, typed in read_date(form, date_field).parts.items():
+            values[part_name(date_field, part)] = typed
 
     raw_child = form.get(BSN, "")
     child = _bsn(raw_child)
@@ -205,12 +219,12 @@ def parse_signal_form(form: Mapping[str, str], today: date) -> SignalForm:
     elif child is None:
         errors[BSN] = BSN_INVALID
 
-    raw_birth = form.get(BIRTH_DATE, "")
-    birth_date = parse_date(raw_birth)
-    if not raw_birth.strip():
+    birth = read_date(form, BIRTH_DATE)
+    birth_date = birth.value
+    if birth.empty:
         errors[BIRTH_DATE] = "Vul de geboortedatum van de jeugdige in."
     elif birth_date is None:
-        errors[BIRTH_DATE] = DATE_INVALID
+        errors[BIRTH_DATE] = birth.problem or DATE_INVALID
 
     parents: list[Bsn] = []
     parent_fields: list[str] = []
@@ -248,12 +262,23 @@ def parse_signal_form(form: Mapping[str, str], today: date) -> SignalForm:
         gemeente=gemeente,
         known_gemeenten=gemeenten.current(),
     )
+    reference = domain.own_reference(form.get(OWN_REFERENCE))
+    problems += domain.own_reference_problems(reference)
     for name, message in errors_of_problems(problems, parent_fields).items():
         errors.setdefault(name, message)
     if errors or child is None or birth_date is None or informatieplicht is None:
         return SignalForm(None, errors, values, tuple(parent_fields))
-    signal = NewSignal(child, birth_date, tuple(parents), informatieplicht, gemeente)
+    signal = NewSignal(child, birth_date, tuple(parents), informatieplicht, gemeente, reference)
     return SignalForm(signal, {}, values, tuple(parent_fields))
+
+
+def parse_own_reference(form: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(the own reference, None) or (None, a Dutch problem); an empty field removes it."""
+    reference = domain.own_reference(form.get(OWN_REFERENCE))
+    errors = errors_of_problems(domain.own_reference_problems(reference))
+    if errors:
+        return None, errors[OWN_REFERENCE]
+    return reference, None
 
 
 def parse_informatieplicht_update(

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from verwijsindex.domain import InvalidInput, Match, Role
 from verwijsindex.services import matches as match_service
+from verwijsindex.services import signals as signal_service
 from verwijsindex.web import forms
 from verwijsindex.web.context import actor, core, login_required
 from verwijsindex.web.pages import page
@@ -43,11 +44,13 @@ def index() -> Response:
     found = match_service.list_matches(
         core(), actor(), decode_cursor(request.args.get("na")), PAGE_SIZE
     )
+    mine = [signal_id for match in found.items for signal_id in match.my_signal_ids]
     return page(
         "web/professional/match_list.html",
         matches=found.items,
         me=actor().id,
         next_cursor=encode_cursor(found.last_key),
+        labels=signal_service.own_signal_labels(core(), actor(), mine),
     )
 
 
@@ -61,6 +64,7 @@ def _match_page(match: Match, status: int = 200, error: str | None = None) -> Re
         mine=next((p for p in match.participants if p.professional.id == me), None),
         notice=notice(NOTICES),
         error=error,
+        labels=signal_service.own_signal_labels(core(), actor(), match.my_signal_ids),
     )
 
 

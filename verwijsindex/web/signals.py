@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from verwijsindex import gemeenten
+from verwijsindex import domain, gemeenten
 from verwijsindex.domain import CloseReason, Conflict, InvalidInput, Role, Signal, SignalStatus
 from verwijsindex.services import signals as signal_service
 from verwijsindex.services.registration import register_signal
@@ -23,6 +23,7 @@ from verwijsindex.web import forms
 from verwijsindex.web.context import actor, core, login_required
 from verwijsindex.web.history import earlier_signals
 from verwijsindex.web.pages import page
+from verwijsindex.web.signal_search import parse_signal_search
 from verwijsindex.web.professional import (
     PAGE_SIZE,
     decode_cursor,
@@ -45,6 +46,7 @@ NOTICES = {
     "gearchiveerd": "Het signaal is ingetrokken en gearchiveerd. Het doet niet meer mee in "
     "matches.",
     "verwijderd": "Het signaal is definitief verwijderd.",
+    "kenmerk": "Uw eigen kenmerk is opgeslagen.",
 }
 NOTHING_TICKED = "Vink aan wie u heeft geïnformeerd."
 NO_REASON = "Kies waarom u het signaal intrekt."
@@ -97,18 +99,30 @@ def new() -> Response:
 @bp.get("/signalen")
 @login_required(Role.PROFESSIONAL)
 def index() -> Response:
+    """Own signals by tab (active, archived), a page at a time; with a search (own
+    reference, birth date) every matching signal of that tab at once (see
+    `signal_service.search_own_signals` for why that is fine)."""
     archived = request.args.get("status") == SignalStatus.ARCHIVED.value
     status = SignalStatus.ARCHIVED if archived else SignalStatus.ACTIVE
-    found = signal_service.list_signals(
+    search = parse_signal_search(request.args)
+    context: dict[str, Any] = {
+        "shown_status": status.value,
+        "notice": notice(NOTICES),
+        "search": search,
+        "next_cursor": None,
+    }
+    if search.error is not None:
+        return page("web/professional/signal_list.html", 400, signals=[], **context)
+    if search.active:
+        found = signal_service.search_own_signals(
+            core(), actor(), status, search.text, search.birth_date
+        )
+        return page("web/professional/signal_list.html", signals=found, **context)
+    listed = signal_service.list_signals(
         core(), actor(), status, decode_cursor(request.args.get("na")), PAGE_SIZE
     )
-    return page(
-        "web/professional/signal_list.html",
-        signals=found.items,
-        shown_status=status.value,
-        next_cursor=encode_cursor(found.last_key),
-        notice=notice(NOTICES),
-    )
+    context["next_cursor"] = encode_cursor(listed.last_key)
+    return page("web/professional/signal_list.html", signals=listed.items, **context)
 
 
 def _signal_page(signal: Signal, status: int = 200, **context: Any) -> Response:
@@ -159,6 +173,19 @@ def informatieplicht(signal_id: uuid.UUID) -> Response:
             return _signal_page(signal, 400, errors=forms.errors_of_problems(again.problems))
     done = "bijgewerkt" if signal.informatieplicht.postponed else "uitstel-beeindigd"
     return redirect(url_for(".show", signal_id=signal_id, melding=done), 303)
+
+
+@bp.post("/signalen/<uuid:signal_id>/kenmerk")
+@login_required(Role.PROFESSIONAL)
+def own_reference(signal_id: uuid.UUID) -> Response:
+    """Set or clear the author's own reference (sealed; shown only to them)."""
+    reference, problem = forms.parse_own_reference(request.form)
+    if problem is not None:
+        signal = signal_service.get_signal(core(), actor(), signal_id)
+        typed = domain.without_bsns(request.form.get(forms.OWN_REFERENCE, ""), forms.BSN_LEFT_OUT)
+        return _signal_page(signal, 400, reference_error=problem, reference_value=typed)
+    signal_service.update_own_reference(core(), actor(), signal_id, reference)
+    return redirect(url_for(".show", signal_id=signal_id, melding="kenmerk"), 303)
 
 
 def _keeping_postponement(update: InformatieplichtUpdate) -> InformatieplichtUpdate:

@@ -2,8 +2,9 @@
  * again, and without this script the page shows the same rules as plain text.
  * - Fields with `data-bsn` get the elfproef while typing; the verdict is announced through
  *   an aria-live message below the field. The BSN itself is never sent anywhere.
- * - The birth date (`data-birth-date`) turns the informatieplicht rules into advice for
- *   this child's age (12+: inform the child; under 16: inform the parents).
+ * - The birth date (`data-birth-date`: a group of three fields dag, maand, jaar, or one
+ *   field) turns the informatieplicht rules into advice for this child's age (12+: inform
+ *   the child; under 16: inform the parents).
  */
 (function () {
   "use strict";
@@ -83,8 +84,17 @@
     var childDuty = form.querySelector('[data-duty="child"]');
     var parentsDuty = form.querySelector('[data-duty="parents"]');
 
+    // The three-part date (dag, maand, jaar) read as the "d-m-yyyy" parseDate knows.
+    function typed() {
+      var parts = birth.querySelectorAll("[data-date-part]");
+      if (!parts.length) { return birth.value.trim(); }
+      var v = {};
+      for (var i = 0; i < parts.length; i++) { v[parts[i].getAttribute("data-date-part")] = parts[i].value.trim(); }
+      return v.dag + "-" + v.maand + "-" + v.jaar;
+    }
+
     function update() {
-      var born = parseDate(birth.value.trim());
+      var born = parseDate(typed());
       var now = new Date();
       var today = { y: now.getFullYear(), m: now.getMonth() + 1, d: now.getDate() };
       childDuty.classList.remove("required");
