@@ -14,6 +14,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People
+from tests.browser.dates import fill_date
 from tests.conftest import CHILD_BSN, PARENT_BSN, FakeClock, World
 from verwijsindex.services import Core
 
@@ -87,7 +88,7 @@ def test_a_professional_on_a_phone_sees_the_earlier_signals_once_after_registeri
 
     bram.goto("/signalen/nieuw")
     bram.get_by_label("BSN van de jeugdige").fill(CHILD_BSN)
-    bram.get_by_label("Geboortedatum").fill("2015-03-14")
+    fill_date(bram, "Geboortedatum", "2015-03-14")
     bram.get_by_label("Ik heb de jeugdige geïnformeerd").check()
     bram.get_by_label("Ik heb de ouders geïnformeerd").check()
     bram.get_by_role("button", name="Signaal afgeven").click()

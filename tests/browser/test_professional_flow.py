@@ -10,6 +10,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People
+from tests.browser.dates import fill_date
 from tests.conftest import CHILD_BSN, PARENT_BSN
 
 NewPage = Callable[..., Page]
@@ -23,7 +24,7 @@ def register(page: Page, bsn: str, birth_date: str = "2014-05-01") -> None:
     nav(page, "Nieuw signaal")
     expect(page.get_by_role("heading", name="Signaal afgeven")).to_be_visible()
     page.get_by_label("BSN van de jeugdige").fill(bsn)
-    page.get_by_label("Geboortedatum").fill(birth_date)
+    fill_date(page, "Geboortedatum", birth_date)
     page.get_by_label("BSN ouder 1").fill(PARENT_BSN)
     page.get_by_label("Ik heb de jeugdige geïnformeerd").check()
     page.get_by_label("Ik heb de ouders geïnformeerd").check()
@@ -76,7 +77,7 @@ def test_two_professionals_see_their_match_designate_a_regisseur_and_withdraw(
 
     # Anna withdraws: the risk is gone; the match is gone for Bram too.
     nav(anna, "Mijn signalen")
-    anna.get_by_role("link", name=re.compile("^Bekijk")).first.click()
+    anna.get_by_role("link", name=re.compile("^Jeugdige geboren")).first.click()
     anna.get_by_role("link", name="Signaal intrekken").click()
     anna.get_by_label("Het risico is weg").check()
     anna.get_by_role("button", name="Signaal intrekken").click()

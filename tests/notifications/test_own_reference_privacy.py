@@ -98,4 +98,3 @@ def test_an_own_reference_is_short_and_holds_no_bsn(world: World) -> None:
         bram.patch(f"/api/v1/signals/{created['id']}", json={"ownReference": "mine"}).status_code
         == 404
     )
-

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import CHILD_BSN, OTHER_CHILD_BSN, SIBLING_BSN
-from tests.web.conftest import Browser
-from tests.web.test_professional_pages import (  # noqa: F401 (fixtures)
-    anna,
-    bram,
-    match_ids,
-    register,
-    signal_form,
-    text,
-)
+from tests.web.conftest import Browser, Login
+from tests.web.test_professional_pages import match_ids, register, signal_form, text
+
+
+@pytest.fixture
+def anna(login: Login) -> Browser:
+    return login("Anna de Vries", "Basisschool De Linde", "onderwijs")
+
+
+@pytest.fixture
+def bram(login: Login) -> Browser:
+    return login("Bram Bakker", "Jeugdteam Noord", "jeugdhulp")
 
 
 def _details(page: str, css_class: str) -> str:
@@ -28,7 +33,7 @@ def _details(page: str, css_class: str) -> str:
 
 
 def test_the_list_and_the_signal_page_show_birth_date_and_own_reference(anna: Browser) -> None:
-    signal_id, landing = register(anna, birth_date="2015-03-14", own_reference="Dossier 17")
+    _, landing = register(anna, birth_date="2015-03-14", own_reference="Dossier 17")
     assert "Jeugdige geboren 14 maart 2015 · Dossier 17" in landing
     register(anna, SIBLING_BSN, birth_date="2013-07-02", child_informed=True)
     page = text(anna.get("/signalen"))
@@ -42,7 +47,11 @@ def test_search_finds_own_signals_by_part_of_the_reference_and_by_birth_date(
 ) -> None:
     register(anna, birth_date="2015-03-14", own_reference="Dossier Zonnebloem")
     register(
-        anna, SIBLING_BSN, birth_date="2013-07-02", own_reference="Dossier Tulp", child_informed=True
+        anna,
+        SIBLING_BSN,
+        birth_date="2013-07-02",
+        own_reference="Dossier Tulp",
+        child_informed=True,
     )
     register(anna, OTHER_CHILD_BSN, birth_date="2015-03-14")
 
@@ -114,7 +123,8 @@ def test_each_participant_sees_only_their_own_label_on_the_match_pages(
     register(anna, birth_date="2015-03-14", own_reference="Anna haar dossier")
     _, page = register(bram, birth_date="2015-03-14", own_reference="Bram zijn dossier")
     (match_id,) = match_ids(page)
-    for browser, own, other in ((anna, "Anna haar", "Bram zijn"), (bram, "Bram zijn", "Anna haar")):
+    views = ((anna, "Anna haar", "Bram zijn"), (bram, "Bram zijn", "Anna haar"))
+    for browser, own, other in views:
         for path in ("/matches", f"/matches/{match_id}"):
             page = text(browser.get(path))
             assert f"jeugdige geboren 14 maart 2015 · {own} dossier" in page, (path, own)
@@ -126,7 +136,9 @@ def test_each_participant_sees_only_their_own_label_on_the_match_pages(
 
 def test_the_birth_date_is_three_labelled_numeric_fields_in_one_group(anna: Browser) -> None:
     page = text(anna.get("/signalen/nieuw"))
-    group = re.search(r'<fieldset class="field date-input"[^>]*id="birth_date-group".*?</fieldset>', page, re.S)
+    group = re.search(
+        r'<fieldset class="field date-input"[^>]*id="birth_date-group".*?</fieldset>', page, re.S
+    )
     assert group, "no date group for the birth date"
     html = group.group(0)
     assert "<legend>Geboortedatum</legend>" in html and "Bijvoorbeeld 15 3 2014" in html

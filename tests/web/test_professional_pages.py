@@ -249,7 +249,10 @@ def test_the_typed_birth_date_and_postponement_are_kept_after_an_error(anna: Bro
         postponement_review_on="2027-01-15",
     )
     page = text(anna.post("/signalen/nieuw", form))
-    for name, typed in (("birth_date", ("14", "03", "2015")), ("postponement_review_on", ("15", "01", "2027"))):
+    for name, typed in (
+        ("birth_date", ("14", "03", "2015")),
+        ("postponement_review_on", ("15", "01", "2027")),
+    ):
         for part, value in zip(("dag", "maand", "jaar"), typed, strict=True):
             assert re.search(rf'name="{name}_{part}"[^>]*value="{value}"', page, re.S), (name, part)
     assert "Moeder is in het buitenland</textarea>" in page

@@ -22,13 +22,13 @@ def start(browser: Browser) -> str:
 
 def task(page: str, href: str) -> str:
     """The text of the count linking to `href`, or '' if there is none."""
-    found = re.search(rf'<li><a href="{href}"><strong class="count">(\d+)</strong> ([^<]*)</a>', page)
+    found = re.search(
+        rf'<li><a href="{href}"><strong class="count">(\d+)</strong> ([^<]*)</a>', page
+    )
     return f"{found.group(1)} {found.group(2)}" if found else ""
 
 
-def test_a_new_match_then_an_overdue_follow_up_then_nothing(
-    login: Login, clock: FakeClock
-) -> None:
+def test_a_new_match_then_an_overdue_follow_up_then_nothing(login: Login, clock: FakeClock) -> None:
     clock.now = datetime(2026, 12, 21, 9, 0, tzinfo=UTC)
     anna = login("Anna de Vries", "Basisschool De Linde")
     bram = login("Bram Bakker", "Wijkteam Noord", "jeugdhulp")
@@ -47,7 +47,9 @@ def test_a_new_match_then_an_overdue_follow_up_then_nothing(
         "1 match die u nog niet heeft opgevolgd (langer dan 10 werkdagen)"
     )
 
-    match_id = re.findall(r'href="/matches/([0-9a-f-]{36})"', anna.get("/matches").get_data(as_text=True))[0]
+    match_id = re.findall(
+        r'href="/matches/([0-9a-f-]{36})"', anna.get("/matches").get_data(as_text=True)
+    )[0]
     anna.post(f"/matches/{match_id}/opvolging", {"action": "mark"})
     assert "Er wacht nu niets op u." in start(anna)
 
@@ -77,9 +79,7 @@ def test_a_passed_review_date_is_a_postponement_to_review(login: Login, clock: F
     )
 
 
-def test_a_coordinator_sees_the_signals_to_transfer(
-    login: Login, core: Core, world: World
-) -> None:
+def test_a_coordinator_sees_the_signals_to_transfer(login: Login, core: Core, world: World) -> None:
     cora = login("Cora Coordinator", roles=("professional", "coordinator"))
     anna = login("Anna Jansen")
     bea = world.professional("Bea Beheer", "Regio", roles=("beheerder",))
@@ -91,9 +91,7 @@ def test_a_coordinator_sees_the_signals_to_transfer(
     assert task(start(cora), "/regie") == ""  # not a regievoerder
 
 
-def test_a_regievoerder_sees_the_matches_without_follow_up(
-    login: Login, clock: FakeClock
-) -> None:
+def test_a_regievoerder_sees_the_matches_without_follow_up(login: Login, clock: FakeClock) -> None:
     clock.now = datetime(2026, 12, 21, 9, 0, tzinfo=UTC)
     anna = login("Anna de Vries", "Basisschool De Linde")
     bram = login("Bram Bakker", "Wijkteam Noord", "jeugdhulp")

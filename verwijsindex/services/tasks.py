@@ -76,9 +76,7 @@ def tasks_of(core: Core, actor: Actor) -> Tasks:
             related += [d.match.id for d in found]
         organisation = actor.professional.organisation.id
         if is_coordinator_of(actor, organisation):
-            counts["signals_to_transfer"] = sum(
-                tx.coordination.left_behind(organisation).values()
-            )
+            counts["signals_to_transfer"] = sum(tx.coordination.left_behind(organisation).values())
         if actor.professional.has_role(Role.REGIEVOERDER):
             ids = tx.regie.match_ids_in_scope(
                 scope_of(tx, actor), "overdue", overdue_before(now), None, LIMIT

@@ -23,7 +23,6 @@ from verwijsindex.web import forms
 from verwijsindex.web.context import actor, core, login_required
 from verwijsindex.web.history import earlier_signals
 from verwijsindex.web.pages import page
-from verwijsindex.web.signal_search import parse_signal_search
 from verwijsindex.web.professional import (
     PAGE_SIZE,
     decode_cursor,
@@ -31,6 +30,7 @@ from verwijsindex.web.professional import (
     notice,
     template_helpers,
 )
+from verwijsindex.web.signal_search import parse_signal_search
 
 bp = Blueprint("web_signals", __name__)
 bp.context_processor(template_helpers)
