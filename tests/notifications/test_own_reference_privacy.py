@@ -98,3 +98,18 @@ def test_an_own_reference_is_short_and_holds_no_bsn(world: World) -> None:
         bram.patch(f"/api/v1/signals/{created['id']}", json={"ownReference": "mine"}).status_code
         == 404
     )
+
+
+def test_a_transferred_signal_leaves_the_former_authors_reference_behind(world: World) -> None:
+    anna = world.professional("Anna de Vries", "School A")
+    bram = world.professional("Bram Bakker", "School A")
+    signal = anna.signal(CHILD_BSN, ownReference=ANNA_REF)
+    moved = anna.post(
+        f"/api/v1/signals/{signal['id']}/transfer",
+        json={"professionalId": str(bram.professional_id)},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert ANNA_REF not in moved.get_data(as_text=True)
+    held = bram.get(f"/api/v1/signals/{signal['id']}")
+    assert held.status_code == 200
+    assert held.get_json()["ownReference"] is None

@@ -185,10 +185,13 @@ class CoordinationRepository(RepositoryBase):
 
     def move_signal(self, signal_id: uuid.UUID, to_professional_id: uuid.UUID) -> None:
         """The signal is now the colleague's. No longer as its sync left it, either: the
-        next sync must compare it again (`services.sync_unchanged`)."""
+        next sync must compare it again (`services.sync_unchanged`). The former author's own
+        reference goes: it is shown only to the one who wrote it (issue 14)."""
         self.session.execute(
             update(SignalRow)
             .where(SignalRow.id == signal_id)
-            .values(professional_id=to_professional_id, feed_fingerprint=None)
+            .values(
+                professional_id=to_professional_id, feed_fingerprint=None, own_reference_enc=None
+            )
         )
         self.session.flush()
