@@ -17,12 +17,10 @@ the list behind its link cannot disagree on what counts:
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from verwijsindex import domain
-from verwijsindex.audit import AuditEntry
 from verwijsindex.domain import Role, SignalStatus
 from verwijsindex.services.coordination import is_coordinator_of
 from verwijsindex.services.core import Actor, Core
@@ -45,10 +43,13 @@ class Tasks:
 
 
 def tasks_of(core: Core, actor: Actor) -> Tasks:
-    """Counts only: the start page shows no case, so it reads ids and dates, opens nothing."""
+    """Counts only: the start page shows no case, so it reads ids and dates and opens
+    nothing. Hence no audit entry: a count names no child, parent or colleague, and the
+    lists behind the links, which do, are audited when they are opened (`match:list`,
+    `signal:list`, `organisation:tasks`, `monitoring:list`). Every page view of `/` would
+    otherwise add one."""
     counts: dict[str, int | None] = {}
-    related: list[uuid.UUID] = []
-    with core.transaction(write=True, actor=actor) as tx:
+    with core.transaction(write=False, actor=actor) as tx:
         now = tx.now
         if actor.professional.has_role(Role.PROFESSIONAL):
             cut = overdue_before(now)
@@ -73,7 +74,6 @@ def tasks_of(core: Core, actor: Actor) -> Tasks:
                 and r.review_on is not None
                 and r.review_on < today
             )
-            related += [d.match.id for d in found]
         organisation = actor.professional.organisation.id
         if is_coordinator_of(actor, organisation):
             counts["signals_to_transfer"] = sum(tx.coordination.left_behind(organisation).values())
@@ -82,6 +82,4 @@ def tasks_of(core: Core, actor: Actor) -> Tasks:
                 scope_of(tx, actor), "overdue", overdue_before(now), None, LIMIT
             )
             counts["matches_without_follow_up"] = len(ids)
-        tx.record(AuditEntry("start:tasks", related_ids=related))
-        tx.commit()
     return Tasks(**counts)
