@@ -66,6 +66,11 @@ def login() -> Response:
     return start_session(redirect(url_for(target, volgende=_next()), 303), token)
 
 
+def group_in_fours(secret: str) -> str:
+    """`ABCD EFGH IJ`: a long key is read and typed in groups, as on a bank card."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
 @bp.route("/inloggen/code", methods=["GET", "POST"])
 def code() -> Response:
     return _second_factor("web/auth/code.html", web_auth.PASSWORD)
@@ -88,6 +93,10 @@ def _second_factor(template: str, stage: str) -> Response:
             scale=5, dark="#000", light="#fff", border=2
         )
         context["secret"] = uri.split("secret=")[1].split("&")[0] if "secret=" in uri else ""
+        # On a phone the QR code cannot be scanned by the phone itself: the otpauth:// link
+        # opens the authenticator app there, and the key in fours is easier to type over.
+        context["otpauth_uri"] = uri
+        context["secret_grouped"] = group_in_fours(context["secret"])
     if request.method == "GET":
         return page(template, **context)
     try:
