@@ -37,6 +37,7 @@ from verwijsindex.notify.webhooks import WebhookSender
 from verwijsindex.repository import Delivery
 from verwijsindex.repository.outbox import DELIVERED, FAILED, PENDING, SKIPPED
 from verwijsindex.services.core import Core
+from verwijsindex.services.invitations import open_mailed_invitation
 from verwijsindex.services.notifications import EMAIL, WEBHOOK
 from verwijsindex.services.unit_of_work import Transaction
 
@@ -256,6 +257,10 @@ class Worker:
         """Where the mail's reader looks: the match or the signal in the web UI, by id."""
         ids = json.loads(delivery.payload)
         base = self.core.settings.base_url.rstrip("/")
+        if delivery.topic == MailKind.INVITATION and delivery.professional_id:
+            # The code is opened only here, to write the mail; the outbox keeps it sealed.
+            code = open_mailed_invitation(self.core, delivery.payload, delivery.professional_id)
+            return f"{base}/uitnodiging#{code}"
         if delivery.topic.startswith("regie_"):
             return f"{base}/regie"  # the regievoerder's page, not a participant's match
         if "matchId" in ids:
