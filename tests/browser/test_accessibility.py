@@ -133,3 +133,30 @@ def test_every_page_of_every_role_passes_axe_at_both_widths(
         _check(page, path, failures)
     _after_forms(page, role, failures)
     assert not failures, "\n".join(failures)
+
+
+PUBLIC = ("/inloggen", "/uitnodiging", "/toegankelijkheid", "/privacyverklaring", "/contact")
+
+
+def test_the_pages_before_logging_in_pass_axe_at_both_widths(
+    new_page: NewPage, people: People
+) -> None:
+    """Logging in, the invitation (its code step and a spent link), the footer's pages and
+    the second-factor set-up: the pages a newcomer meets first."""
+    page = new_page(width=WIDTHS[0])
+    failures: list[str] = []
+    for path in PUBLIC:
+        page.goto(path)
+        _check(page, path, failures)
+    page.goto("/uitnodiging#" + "x" * 43)  # unknown: says so before asking for a password
+    page.wait_for_selector("h1:has-text('Deze uitnodiging werkt niet')")
+    _check(page, "/uitnodiging (ongeldig)", failures)
+    person = people.create("Nina Nieuw")
+    page.goto("/inloggen")
+    page.get_by_label("E-mailadres").fill(person.email)
+    page.get_by_label("Wachtwoord").fill(person.password)
+    page.get_by_role("button", name="Verder").click()
+    page.wait_for_selector("h1:has-text('Tweede stap instellen')")
+    page.get_by_text("Kunt u niet scannen?").click()
+    _check(page, "/inloggen/instellen", failures)
+    assert not failures, "\n".join(failures)
