@@ -6,7 +6,7 @@ one the beheerder saw, and it works once."""
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.conftest import World
 from tests.notifications.conftest import BASE_URL
@@ -63,3 +63,32 @@ def test_without_mail_nothing_is_queued(world: World, core: Core) -> None:
     with core.transaction(write=False) as tx:
         topics = tx.uow.session.scalars(select(OutboxRow.topic)).all()
     assert "invitation" not in topics
+
+
+def test_a_sealed_code_moved_to_another_recipient_is_never_mailed(
+    world: World, core: Core, worker: Worker, inbox: SmtpInbox
+) -> None:
+    """The seal is bound to the invitee: a payload copied or moved to someone else's row
+    cannot be opened, and the delivery fails for good instead of mailing anyone."""
+    bea = world.actor(world.professional("Bea Beheer", "Regio", roles=("beheerder",)))
+    chris = world.professional("Chris Claassen", "Wijkteam Oost")
+    mallory = world.professional("Mallory Mol", "Wijkteam Oost")
+    worker.run_until_idle()
+    inbox.envelopes.clear()
+    invitations.invite(core, bea, chris.professional_id, mail=True)
+    with core.transaction(write=True) as tx:
+        tx.uow.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.topic == "invitation")
+            .values(professional_id=mallory.professional_id)
+        )
+        tx.commit()
+
+    worker.run_until_idle()
+
+    assert inbox.messages == []
+    with core.transaction(write=False) as tx:
+        status = tx.uow.session.scalar(
+            select(OutboxRow.status).where(OutboxRow.topic == "invitation")
+        )
+    assert status == "failed"

@@ -28,7 +28,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
+
 from verwijsindex.audit import AuditEntry, RequestContext, request_context
+from verwijsindex.crypto import KeyFileError
 from verwijsindex.notify.errors import DeliveryError
 from verwijsindex.notify.mails import MailKind, build_mail
 from verwijsindex.notify.retry import next_attempt_at
@@ -259,7 +262,12 @@ class Worker:
         base = self.core.settings.base_url.rstrip("/")
         if delivery.topic == MailKind.INVITATION and delivery.professional_id:
             # The code is opened only here, to write the mail; the outbox keeps it sealed.
-            code = open_mailed_invitation(self.core, delivery.payload, delivery.professional_id)
+            try:
+                code = open_mailed_invitation(self.core, delivery.payload, delivery.professional_id)
+            except (ValueError, KeyError, KeyFileError, InvalidTag) as error:
+                # Sealed with a key this installation no longer has, or not by us: no mail
+                # can be written; the beheerder makes a new invitation.
+                raise DeliveryError("invitation unreadable", permanent=True) from error
             return f"{base}/uitnodiging#{code}"
         if delivery.topic.startswith("regie_"):
             return f"{base}/regie"  # the regievoerder's page, not a participant's match
