@@ -406,7 +406,9 @@ def test_statistics_show_a_chart_and_a_table_with_small_cells_hidden(
     assert "<title>Jeugdhulp, november 2026: minder dan 5 signalen</title>" in chart
     assert 'fill="url(#hidden-cell)"' in chart
     assert "style=" not in chart
-    table = re.search(r'<table class="stats stack">.*?</table>', answer.get_data(as_text=True), re.S)
+    table = re.search(
+        r'<table class="stats stack">.*?</table>', answer.get_data(as_text=True), re.S
+    )
     assert table
     rows = [
         html.unescape(re.sub(r"<[^>]+>", "", row)).split()
