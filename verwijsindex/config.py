@@ -41,6 +41,9 @@ class Settings:
     # `tokens.installation_issuer`), not from the base URL: `serve` defaults that to the
     # address it listens on, and a token must work on any address with the same keys.
     token_issuer: str | None = None
+    # A folder with the organisation's own texts for the footer's pages
+    # (toegankelijkheid.txt, privacyverklaring.txt, contact.txt); unset, a Dutch default.
+    info_pages_dir: Path | None = None
 
     @property
     def development(self) -> bool:
@@ -66,6 +69,9 @@ class Settings:
             mail_from=env.get("VERWIJSINDEX_MAIL_FROM") or None,
             ratelimit_storage_url=env.get("VERWIJSINDEX_RATELIMIT_STORAGE_URL") or "memory://",
             token_issuer=env.get("VERWIJSINDEX_TOKEN_ISSUER") or None,
+            info_pages_dir=Path(env["VERWIJSINDEX_INFO_PAGES_DIR"])
+            if env.get("VERWIJSINDEX_INFO_PAGES_DIR")
+            else None,
         )
         settings.check()
         return settings

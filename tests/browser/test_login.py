@@ -199,6 +199,7 @@ def test_without_javascript_the_invitation_code_is_pasted_into_the_form(
     expect(field).to_be_visible()
     expect(field).to_have_value("")
     field.fill(code)
+    page.get_by_role("button", name="Verder").click()
     page.get_by_label("Nieuw wachtwoord").fill(chris.password)
     page.get_by_label("Herhaal het wachtwoord").fill(chris.password)
     page.get_by_role("button", name="Wachtwoord instellen").click()

@@ -59,9 +59,16 @@ def test_a_privacy_officer_reports_on_a_child_and_prints_the_report(
     expect(olga.get_by_role("heading", name="Auditlog")).to_be_visible()
     expect(olga.get_by_role("cell", name="api:signal:create").first).to_be_visible()
     olga.get_by_label("Vanaf").fill("2026-11-23")
-    olga.get_by_role("button", name="Zoeken").click()
+    olga.get_by_role("button", name="Zoeken", exact=True).click()
     expect(olga.get_by_role("cell", name="web:session:login").first).to_be_visible()
     screenshot(olga, "09-auditlog")
+    # By name, not only by id (issue 14 item 8): the name goes in a POST, the page's
+    # address gets the id.
+    olga.get_by_label(re.compile("naam of e-mailadres")).fill("Anna Jansen")
+    olga.get_by_role("button", name="Professional zoeken").click()
+    expect(olga.get_by_text("Anna Jansen (Basisschool De Linde)").first).to_be_visible()
+    expect(olga.get_by_text("Signaal afgegeven (via de API)").first).to_be_visible()
+    assert "Anna" not in olga.url and "actor=" in olga.url
 
     open_task(olga, "Controle van de keten")
     expect(olga.get_by_text("Nog niet gecontroleerd")).to_be_visible()

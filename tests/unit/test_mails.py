@@ -22,6 +22,7 @@ DUTCH_SUBJECTS = {
     MailKind.SIGNALS_LEFT_BEHIND: "Signalen overdragen in de verwijsindex",
     MailKind.REGIE_MATCH: "Nieuwe match in uw gemeente",
     MailKind.REGIE_MOVE: "Verhuizing gemeld in de verwijsindex",
+    MailKind.INVITATION: "Uitnodiging voor de verwijsindex",
 }
 
 

@@ -115,3 +115,56 @@ def test_an_old_invitation_link_with_the_code_in_its_path_is_refused_in_dutch(
     assert old.status_code == 410
     assert "Vraag uw beheerder om een nieuwe uitnodiging" in old.get_data(as_text=True)
     assert code not in old.get_data(as_text=True)
+
+
+def _check(app: Flask, code: str) -> TestResponse:
+    http = app.test_client()
+    form = http.get("/uitnodiging")
+    return http.post(
+        "/uitnodiging",
+        data={
+            "csrf_token": csrf_of(form.get_data(as_text=True)),
+            "stap": "controleren",
+            "uitnodiging": code,
+        },
+    )
+
+
+def test_a_used_or_unknown_invitation_says_so_before_asking_for_a_password(
+    app: Flask, core: Core, login: Login, clock: FakeClock
+) -> None:
+    """Issue 14 item 7: the code is checked on its own first; only a usable one leads to
+    the password fields (with the code in a hidden field), and checking uses nothing up."""
+    anna = login("Anna de Vries")
+    code = invite(core, login, anna)
+
+    first = _check(app, code)
+    second = _check(app, code)
+    for usable in (first, second):
+        page = usable.get_data(as_text=True)
+        assert usable.status_code == 200
+        assert (
+            'name="password"' in page and f'type="hidden" name="uitnodiging" value="{code}"' in page
+        )
+    assert accept(app, code)[0].status_code == 303
+
+    for spent in (_check(app, code), _check(app, "onbekende-code-" + "x" * 30)):
+        page = spent.get_data(as_text=True)
+        assert spent.status_code == 400
+        assert "Deze uitnodiging is niet (meer) geldig." in page
+        assert 'name="password"' not in page
+
+    renewed = invite_again(core, anna)
+    assert _check(app, renewed).status_code == 200
+    clock.advance(days=8)  # past its week
+    assert _check(app, renewed).status_code == 400
+
+
+def invite_again(core: Core, person: Browser) -> str:
+    """A second invitation, by the beheerder `invite` made."""
+    with core.transaction(write=False) as tx:
+        record = tx.web.login_record_by_email("bea.beheer@example.org")
+        assert record is not None
+        beheerder = tx.people.professional(record.professional_id)
+    assert beheerder is not None
+    return invitations.invite(core, Actor(beheerder, credential="web"), person.professional_id)

@@ -29,8 +29,11 @@ PROFESSIONAL, BEHEERDER, PRIVACY, REGIE, COORDINATOR = (
 ROLES = (PROFESSIONAL, BEHEERDER, PRIVACY, REGIE, COORDINATOR)
 EVERYONE = frozenset(ROLES)
 
-# Pages anyone may open, logged in or not (logging in, invitations), and the API's own.
-NOT_PAGES = re.compile(r"^/(api/|static/|inloggen|uitnodiging|uitloggen)")
+# Pages anyone may open, logged in or not (logging in, invitations, the footer's pages), and
+# the API's own.
+NOT_PAGES = re.compile(
+    r"^/(api/|static/|inloggen|uitnodiging|uitloggen|toegankelijkheid$|privacyverklaring$|contact$)"
+)
 
 PAGES: dict[str, frozenset[Role]] = {
     "/": EVERYONE,

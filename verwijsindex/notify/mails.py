@@ -25,6 +25,8 @@ class MailKind(StrEnum):
     # To a regievoerder (Jeugdwet 7.1.2.3 c-e, g): the link leads to their monitoring page.
     REGIE_MATCH = "regie_match"
     REGIE_MOVE = "regie_move"
+    # To a new or re-invited person: the link is their invitation (`/uitnodiging#<code>`).
+    INVITATION = "invitation"
 
 
 GREETING = "Beste collega,"
@@ -98,6 +100,15 @@ TEXTS: dict[MailKind, tuple[str, tuple[str, ...]]] = {
             "In de verwijsindex is een match ontstaan of gegroeid in een gemeente waarvoor u "
             "regievoerder bent.",
             "U ziet in de verwijsindex wie er betrokken zijn en of zij de match opvolgen.",
+        ),
+    ),
+    MailKind.INVITATION: (
+        "Uitnodiging voor de verwijsindex",
+        (
+            "De beheerder van de verwijsindex heeft u uitgenodigd. Met de link hieronder kiest "
+            "u een wachtwoord en stelt u de tweede stap in (een authenticator-app).",
+            "De link werkt één keer en is zeven dagen geldig. Deel hem met niemand. Verwacht u "
+            "deze uitnodiging niet, neem dan contact op met uw beheerder.",
         ),
     ),
     MailKind.REGIE_MOVE: (

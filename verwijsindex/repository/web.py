@@ -240,6 +240,11 @@ class WebRepository(RepositoryBase):
             )
         )
 
+    def invitation_usable(self, token_hash: str, now: datetime) -> bool:
+        """Whether `use_invitation` would accept it now (read only: nothing is marked)."""
+        row = self.session.get(InvitationRow, token_hash)
+        return row is not None and row.used_at is None and row.expires_at > now
+
     def use_invitation(self, token_hash: str, now: datetime) -> uuid.UUID | None:
         """The invited professional, marking the invitation used; None if unknown, used or
         expired."""

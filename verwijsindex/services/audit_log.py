@@ -8,12 +8,12 @@ trail is on record too.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from verwijsindex.audit import AuditEntry
 from verwijsindex.audit_verify import Verification
-from verwijsindex.domain import Role
+from verwijsindex.domain import Professional, Role
 from verwijsindex.models import AuditEventRow
 from verwijsindex.services.core import Actor, Core
 
@@ -32,6 +32,9 @@ class AuditQuery:
 class AuditPage:
     items: list[AuditEventRow]
     last_seq: int | None  # set when there may be a next page
+    # "Name (organisation)" of the professionals the page names (as actor or object), so the
+    # page reads as people, not only as ids.
+    names: dict[uuid.UUID, str] = field(default_factory=dict)
 
 
 def search_audit_events(core: Core, actor: Actor, query: AuditQuery) -> AuditPage:
@@ -48,9 +51,38 @@ def search_audit_events(core: Core, actor: Actor, query: AuditQuery) -> AuditPag
         more = len(rows) > query.page_size
         rows = rows[: query.page_size]
         tx.uow.session.expunge_all()  # plain values from here on, after the commit too
+        named = {r.actor_id for r in rows if r.actor_id} | {
+            r.object_id for r in rows if r.object_type == "professional" and r.object_id
+        }
+        names = {
+            id_: f"{p.name} ({p.organisation.name})"
+            for id_, p in tx.people.professionals(named).items()
+        }
         tx.record(AuditEntry("audit:search", "audit_log"))
         tx.commit()
-    return AuditPage(rows, rows[-1].seq if more and rows else None)
+    return AuditPage(rows, rows[-1].seq if more and rows else None, names)
+
+
+def find_professionals(core: Core, actor: Actor, text: str) -> list[Professional]:
+    """The professionals a privacy officer means by a name or an e-mail address, to search
+    the audit log by. An address is found through the keyed `email_lookup` (addresses are
+    stored encrypted); a name, stored encrypted too, by opening the names and matching a
+    part of them, case-insensitively. The search is on record (`professional:search`, with
+    the ids found), the text searched for is not."""
+    actor.require(Role.PRIVACY_OFFICER)
+    wanted = " ".join(text.split()).casefold()
+    with core.transaction(write=True, actor=actor) as tx:
+        if "@" in wanted:
+            record = tx.web.login_record_by_email(wanted)
+            found = [] if record is None else [tx.people.professional(record.professional_id)]
+            people = [p for p in found if p is not None]
+        else:
+            people = [p for p in tx.people.professionals_in(None) if wanted in p.name.casefold()]
+        tx.record(
+            AuditEntry("professional:search", "professional", related_ids=[p.id for p in people])
+        )
+        tx.commit()
+    return people
 
 
 def verify_audit_log(core: Core, actor: Actor | None = None) -> Verification:

@@ -28,7 +28,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
+
 from verwijsindex.audit import AuditEntry, RequestContext, request_context
+from verwijsindex.crypto import KeyFileError
 from verwijsindex.notify.errors import DeliveryError
 from verwijsindex.notify.mails import MailKind, build_mail
 from verwijsindex.notify.retry import next_attempt_at
@@ -37,6 +40,7 @@ from verwijsindex.notify.webhooks import WebhookSender
 from verwijsindex.repository import Delivery
 from verwijsindex.repository.outbox import DELIVERED, FAILED, PENDING, SKIPPED
 from verwijsindex.services.core import Core
+from verwijsindex.services.invitations import open_mailed_invitation
 from verwijsindex.services.notifications import EMAIL, WEBHOOK
 from verwijsindex.services.unit_of_work import Transaction
 
@@ -256,6 +260,15 @@ class Worker:
         """Where the mail's reader looks: the match or the signal in the web UI, by id."""
         ids = json.loads(delivery.payload)
         base = self.core.settings.base_url.rstrip("/")
+        if delivery.topic == MailKind.INVITATION and delivery.professional_id:
+            # The code is opened only here, to write the mail; the outbox keeps it sealed.
+            try:
+                code = open_mailed_invitation(self.core, delivery.payload, delivery.professional_id)
+            except (ValueError, KeyError, KeyFileError, InvalidTag) as error:
+                # Sealed with a key this installation no longer has, or not by us: no mail
+                # can be written; the beheerder makes a new invitation.
+                raise DeliveryError("invitation unreadable", permanent=True) from error
+            return f"{base}/uitnodiging#{code}"
         if delivery.topic.startswith("regie_"):
             return f"{base}/regie"  # the regievoerder's page, not a participant's match
         if "matchId" in ids:

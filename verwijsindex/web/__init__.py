@@ -22,6 +22,7 @@ from verwijsindex.web import (
     erasure,
     history,
     home,
+    info,
     matches,
     privacy,
     regie,
@@ -41,6 +42,7 @@ BLUEPRINTS = [
     erasure.bp,
     coordination.bp,
     regie.bp,
+    info.bp,
 ]
 
 # Everything from here; inline scripts and styles are not allowed at all.

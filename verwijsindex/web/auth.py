@@ -66,6 +66,11 @@ def login() -> Response:
     return start_session(redirect(url_for(target, volgende=_next()), 303), token)
 
 
+def group_in_fours(secret: str) -> str:
+    """`ABCD EFGH IJ`: a long key is read and typed in groups, as on a bank card."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
 @bp.route("/inloggen/code", methods=["GET", "POST"])
 def code() -> Response:
     return _second_factor("web/auth/code.html", web_auth.PASSWORD)
@@ -88,6 +93,10 @@ def _second_factor(template: str, stage: str) -> Response:
             scale=5, dark="#000", light="#fff", border=2
         )
         context["secret"] = uri.split("secret=")[1].split("&")[0] if "secret=" in uri else ""
+        # On a phone the QR code cannot be scanned by the phone itself: the otpauth:// link
+        # opens the authenticator app there, and the key in fours is easier to type over.
+        context["otpauth_uri"] = uri
+        context["secret_grouped"] = group_in_fours(context["secret"])
     if request.method == "GET":
         return page(template, **context)
     try:
@@ -111,24 +120,35 @@ def logout() -> Response:
 
 @bp.route("/uitnodiging", methods=["GET", "POST"])
 def invitation() -> Response:
-    """Choose a password with the code from the invitation link (see the module docstring)."""
+    """Choose a password with the code from the invitation link (see the module docstring).
+
+    Two steps, so that a used, expired or unknown link says so before anyone types a
+    password: the code alone (`stap=controleren`; invitation.js submits it as soon as it
+    took it from the link), then the password with the checked code in a hidden field."""
     if request.method == "GET":
         return page("web/auth/invitation.html")
     code = request.form.get("uitnodiging", "").strip()
+    checking = request.form.get("stap") == "controleren"
     if not code:
         return page(
             "web/auth/invitation.html",
             400,
             errors={"uitnodiging": "Vul de code uit uw uitnodigingslink in."},
         )
+    if checking:
+        if not invitations.invitation_usable(core(), code):
+            return page("web/auth/invitation_invalid.html", 400, text=INVITATION_INVALID)
+        return page("web/auth/invitation.html", code=code, checked=True)
     try:
         token = invitations.accept_invitation(
             core(), code, request.form.get("password", ""), request.form.get("repeated", "")
         )
     except InvalidInput as error:
-        return page("web/auth/invitation.html", 400, errors=errors_of(error), code=code)
+        return page(
+            "web/auth/invitation.html", 400, errors=errors_of(error), code=code, checked=True
+        )
     except LoginRefused:
-        return page("web/auth/invitation.html", 400, error=INVITATION_INVALID)
+        return page("web/auth/invitation_invalid.html", 400, text=INVITATION_INVALID)
     return start_session(redirect(url_for("web_auth.setup"), 303), token)
 
 

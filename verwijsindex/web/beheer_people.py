@@ -25,18 +25,12 @@ from verwijsindex.services import admin, directory, invitations
 from verwijsindex.web import forms
 from verwijsindex.web.context import actor, core, login_required
 from verwijsindex.web.gemeente_names import gemeente_codes, gemeente_names
+from verwijsindex.web.labels import ROLES_NL
 from verwijsindex.web.pages import page, reason_nl
 from verwijsindex.web.professional import SECTORS_NL, notice
 
 bp = Blueprint("people", __name__)
 
-ROLES_NL = {
-    Role.PROFESSIONAL: "Professional",
-    Role.BEHEERDER: "Beheerder",
-    Role.PRIVACY_OFFICER: "Privacy officer",
-    Role.REGIEVOERDER: "Regievoerder",
-    Role.COORDINATOR: "Coördinator",
-}
 ROLE_HINTS = {
     Role.PROFESSIONAL: "Geeft signalen af en ziet de eigen matches.",
     Role.BEHEERDER: "Beheert organisaties, professionals, koppelingen en statistieken van de "
@@ -197,7 +191,12 @@ def invite() -> Response:
     if request.method == "GET":
         chosen = forms.parse_uuid(request.args.get("organisatie"))
         return _invite_page(
-            organisations, values={"organisation": str(chosen or ""), "roles": {Role.PROFESSIONAL}}
+            organisations,
+            values={
+                "organisation": str(chosen or ""),
+                "roles": {Role.PROFESSIONAL},
+                "mail": True,
+            },
         )
     organisation_id = forms.parse_uuid(request.form.get("organisation"))
     roles = _roles_of(request.form.getlist("roles"))
@@ -231,17 +230,22 @@ def invite() -> Response:
     except NotFound:
         errors.setdefault("organisation", NO_ORGANISATION)
     if errors:
+        values["mail"] = bool(request.form.get("mail"))
         return _invite_page(organisations, 400, errors, values)
-    return _invitation_page(created.professional)
+    return _invitation_page(created.professional, mail=bool(request.form.get("mail")))
 
 
-def _invitation_page(professional: Professional, *, new_person: bool = True) -> Response:
-    """The link is in this page only: copy it now, it cannot be shown again."""
-    token = invitations.invite(core(), actor(), professional.id)
+def _invitation_page(
+    professional: Professional, *, new_person: bool = True, mail: bool = False
+) -> Response:
+    """The link is in this page only: copy it now, it cannot be shown again. With `mail`
+    it is also mailed to the person (the beheerder can still copy it here)."""
+    token = invitations.invite(core(), actor(), professional.id, mail=mail)
     return page(
         "web/beheer/invitation.html",
         professional=professional,
         new_person=new_person,
+        mailed=mail,
         link=f"{core().settings.base_url.rstrip('/')}/uitnodiging#{token}",
         valid_until=core().now() + invitations.INVITATION_VALID,
     )
@@ -339,7 +343,7 @@ def new_invitation(professional_id: uuid.UUID) -> Response:
     person = _professional(professional_id)
     if not person.active:
         return _professional_page(person, 400, {"invitation": INACTIVE_INVITATION})
-    return _invitation_page(person, new_person=False)
+    return _invitation_page(person, new_person=False, mail=bool(request.form.get("mail")))
 
 
 @bp.post("/beheer/professionals/<uuid:professional_id>/gemeenten")

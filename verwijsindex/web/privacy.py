@@ -24,11 +24,12 @@ from verwijsindex.audit import Outcome
 from verwijsindex.domain import LOCAL_TIME, Role
 from verwijsindex.pseudonym import parse_bsn
 from verwijsindex.services.audit_chain import chain_status, request_verification
-from verwijsindex.services.audit_log import AuditQuery, search_audit_events
+from verwijsindex.services.audit_log import AuditQuery, find_professionals, search_audit_events
 from verwijsindex.services.core import Core
 from verwijsindex.services.subject_access import SubjectRole, subject_access_report
 from verwijsindex.web import forms
 from verwijsindex.web.context import actor, core, login_required
+from verwijsindex.web.labels import action_nl, roles_nl
 from verwijsindex.web.pages import page
 from verwijsindex.web.professional import template_helpers
 
@@ -122,6 +123,8 @@ def privacy_helpers() -> dict[str, Any]:
         "moment": moment,
         "outcome_nl": lambda outcome: OUTCOMES_NL.get(outcome, outcome),
         "credential_nl": lambda kind: CREDENTIALS_NL.get(kind, kind),
+        "action_nl": action_nl,
+        "roles_nl": roles_nl,
         "subject_role_nl": lambda role: SUBJECT_ROLES_NL.get(role, str(role)),
     }
 
@@ -173,6 +176,40 @@ def parse_audit_form(args: dict[str, str]) -> AuditForm:
         page_size=PAGE_SIZE,
     )
     return AuditForm(values, {}, query)
+
+
+WHO_MISSING = "Vul een naam of e-mailadres in."
+WHO_UNKNOWN = "Geen professional gevonden met deze naam of dit e-mailadres."
+
+
+@bp.post("/privacy/auditlog")
+@login_required(Role.PRIVACY_OFFICER)
+def find_actor() -> Response:
+    """A name or an e-mail address becomes the professional's id: it is sent in a POST body
+    (the search page's address holds dates and ids only, never a name or an address) and
+    one professional found sends the browser to their records; several are listed to choose
+    from."""
+    who = request.form.get("wie", "").strip()[:200]
+    empty = {"van": "", "tot": "", "actor": "", "object": ""}
+    if not who:
+        return page(
+            "web/privacy/audit_log.html", 400, values=empty, errors={"wie": WHO_MISSING}, found=None
+        )
+    people = find_professionals(core(), actor(), who)
+    if len(people) == 1:
+        return redirect(url_for(".audit_log", actor=people[0].id), 303)
+    if not people:
+        return page(
+            "web/privacy/audit_log.html",
+            404,
+            values=empty,
+            errors={"wie": WHO_UNKNOWN},
+            found=None,
+            who=who,
+        )
+    return page(
+        "web/privacy/audit_log.html", values=empty, errors={}, found=None, who=who, choices=people
+    )
 
 
 @bp.get("/privacy/auditlog")
