@@ -21,7 +21,7 @@ def nav(page: Page, name: str) -> None:
 
 
 def register(page: Page, bsn: str, birth_date: str = "2014-05-01") -> None:
-    nav(page, "Nieuw signaal")
+    nav(page, "Signaal afgeven")
     expect(page.get_by_role("heading", name="Signaal afgeven")).to_be_visible()
     page.get_by_label("BSN van de jeugdige").fill(bsn)
     fill_date(page, "Geboortedatum", birth_date)
@@ -46,7 +46,7 @@ def test_two_professionals_see_their_match_designate_a_regisseur_and_withdraw(
     people.log_in(bram, bram_login)
     screenshot(anna, "03-start")
 
-    nav(anna, "Nieuw signaal")
+    nav(anna, "Signaal afgeven")
     anna.get_by_label("BSN van de jeugdige").fill("123456789")  # fails the elfproef
     expect(anna.locator("#bsn-check")).to_have_text(re.compile("klopt niet.*elfproef"))
     screenshot(anna, "04-signaal-afgeven")  # a number that is no BSN, in a committed image
