@@ -12,11 +12,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, func, literal, select, update
 
 from verwijsindex.domain import Role, SignalStatus
 from verwijsindex.models import MatchSignalRow, ProfessionalRow, SignalRow
 from verwijsindex.repository.base import RepositoryBase
+from verwijsindex.repository.signals import newest_first
 
 ACTIVE = SignalStatus.ACTIVE.value
 
@@ -105,17 +106,7 @@ class CoordinationRepository(RepositoryBase):
         )
         if professional_id is not None:
             statement = statement.where(SignalRow.professional_id == professional_id)
-        if status is not None:
-            statement = statement.where(SignalRow.status == status.value)
-        if after is not None:
-            created_at, last_id = after
-            statement = statement.where(
-                or_(
-                    SignalRow.created_at < created_at,
-                    and_(SignalRow.created_at == created_at, SignalRow.id < last_id),
-                )
-            )
-        statement = statement.order_by(SignalRow.created_at.desc(), SignalRow.id.desc())
+        statement = newest_first(statement, status, after)
         return [
             OrganisationSignal(i, p, SignalStatus(s), c, u, a, g, n)
             for i, p, s, c, u, a, g, n in self.session.execute(statement.limit(limit))

@@ -7,9 +7,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVarTuple
 
 from sqlalchemy import (
     Insert,
+    Select,
     String,
     and_,
     bindparam,
@@ -79,6 +81,29 @@ class SignalOwner:
     organisation_id: uuid.UUID
     sector: str
     gemeente: str | None = None
+
+
+Row = TypeVarTuple("Row")
+
+
+def newest_first(
+    statement: Select[*Row],
+    status: SignalStatus | None,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> Select[*Row]:
+    """Signals of one status (or all), newest first, after the keyset cursor
+    (created_at, id): the order of every signals list, for their authors and coordinators."""
+    if status is not None:
+        statement = statement.where(SignalRow.status == status.value)
+    if after is not None:
+        created_at, last_id = after
+        statement = statement.where(
+            or_(
+                SignalRow.created_at < created_at,
+                and_(SignalRow.created_at == created_at, SignalRow.id < last_id),
+            )
+        )
+    return statement.order_by(SignalRow.created_at.desc(), SignalRow.id.desc())
 
 
 class SignalRepository(RepositoryBase):
@@ -171,17 +196,7 @@ class SignalRepository(RepositoryBase):
     ) -> list[SignalRow]:
         """Newest first, keyset-paginated on (created_at, id)."""
         statement = select(SignalRow).where(SignalRow.professional_id == professional_id)
-        if status is not None:
-            statement = statement.where(SignalRow.status == status.value)
-        if after is not None:
-            created_at, last_id = after
-            statement = statement.where(
-                or_(
-                    SignalRow.created_at < created_at,
-                    and_(SignalRow.created_at == created_at, SignalRow.id < last_id),
-                )
-            )
-        statement = statement.order_by(SignalRow.created_at.desc(), SignalRow.id.desc())
+        statement = newest_first(statement, status, after)
         return list(self.session.scalars(statement.limit(limit)))
 
     def own_rows_by_id(
