@@ -68,9 +68,7 @@ def _scalar_is_zero(scalar: bytes) -> bool:
 
 
 def _check_element(element: bytes) -> None:
-    if len(element) != ELEMENT_BYTES or not rbcl.crypto_core_ristretto255_is_valid_point(
-        element
-    ):
+    if len(element) != ELEMENT_BYTES or not rbcl.crypto_core_ristretto255_is_valid_point(element):
         raise OprfError("not a valid ristretto255 element")
     if element == bytes(ELEMENT_BYTES):
         raise OprfError("the identity element is refused")
@@ -87,9 +85,7 @@ def derive_key(seed: bytes, info: bytes) -> bytes:
     """DeriveKeyPair (section 3.2.1): the private scalar from a 32-byte seed and info."""
     derive_input = seed + len(info).to_bytes(2, "big") + info
     for counter in range(256):
-        scalar = hash_to_scalar(
-            derive_input + bytes([counter]), b"DeriveKeyPair" + CONTEXT
-        )
+        scalar = hash_to_scalar(derive_input + bytes([counter]), b"DeriveKeyPair" + CONTEXT)
         if not _scalar_is_zero(scalar):
             return scalar
     raise OprfError("DeriveKeyPairError")

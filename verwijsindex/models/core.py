@@ -39,6 +39,9 @@ class OrganisationRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The gemeente (CBS code) its signals carry unless the professional names another.
     default_gemeente: Mapped[str | None] = mapped_column(String(6))
+    # Set for another region's organisation mirrored by federation (docs/federation.md):
+    # its professionals cannot log in and it is left out of this region's lists.
+    region: Mapped[str | None] = mapped_column(String(63))
 
 
 class ProfessionalRow(Base):
