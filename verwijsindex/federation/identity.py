@@ -95,19 +95,43 @@ class Identity:
         )
 
     def ticket(
-        self, requester: str, requester_kid: str, target: str, children: Sequence[str]
+        self,
+        requester: str,
+        requester_key: Ed25519PublicKey,
+        target: str,
+        children: Sequence[str],
     ) -> str:
-        """Hub only: `requester` may ask `target` about `children` (federation pseudonyms)."""
+        """Hub only: `requester` may ask `target` about `children` (federation pseudonyms).
+        Bound to the requester's key (`cnf`: its JWK and thumbprint), so the target checks
+        the request's own assertion with it and a stolen ticket is useless alone."""
         return self.sign(
             {
                 "iss": self.name,
                 "sub": requester,
                 "aud": target,
                 "children": list(children),
-                "cnf": {"jkt": requester_kid},
+                "cnf": {"jkt": thumbprint(requester_key), "jwk": jwk_of(requester_key)},
             },
             TICKET_LIFETIME_SECONDS,
         )
+
+
+def jwk_of(key: Ed25519PublicKey) -> dict[str, str]:
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw)}
+
+
+def key_from_jwk(jwk: object) -> Ed25519PublicKey:
+    """The Ed25519 key of an OKP JWK (a ticket's `cnf.jwk`); ValueError if it is not one."""
+    if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+        raise ValueError("not an Ed25519 JWK")
+    x = jwk.get("x")
+    if not isinstance(x, str):
+        raise ValueError("not an Ed25519 JWK")
+    try:
+        return Ed25519PublicKey.from_public_bytes(from_b64url(x))
+    except ValueError:
+        raise ValueError("not an Ed25519 JWK") from None
 
 
 def signing_key(keys_dir: Path) -> Ed25519PrivateKey:
