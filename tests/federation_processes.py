@@ -214,8 +214,9 @@ class Region:
         self, who: Professional, child: str, birth_date: str, parents: list[str] | None = None
     ) -> Answer:
         body: dict[str, Any] = {
-            "child": {"bsn": child, "birthDate": birth_date},
-            "parents": [{"bsn": p} for p in parents or []],
+            "bsn": child,
+            "birthDate": birth_date,
+            "parentBsns": parents or [],
             "informatieplicht": {"childInformed": True, "parentsInformed": True},
         }
         return self.api(who, "POST", "/api/v1/signals", body)
