@@ -44,11 +44,12 @@ ADR_DOCUMENT     ?= $(TOOLS)/openapi.json
 SPECTRAL_VERSION ?= 6.16.3
 SPECTRAL         := $(TOOLS)/node_modules/.bin/spectral
 
-.PHONY: help venv demo postgres chromium test-db test screenshots lint adr-lint audit lock bench \
+.PHONY: help venv demo federation-demo postgres chromium test-db test screenshots lint adr-lint audit lock bench \
 	clean distclean FORCE
 
 help:
 	@echo "make demo       start the service with demo data (http://127.0.0.1:8080; PORT=..., HOST=...)"
+	@echo "make federation-demo  two regions, a hub and a key holder here, and a cross-region match"
 	@echo "make test       run the test suite against SQLite and PostgreSQL (PYTEST_ARGS=...)"
 	@echo "make screenshots  refresh docs/screenshots/ (the README's) from the browser tests"
 	@echo "make lint       ruff, ruff format --check, mypy --strict, import layers (.importlinter),"
@@ -85,6 +86,11 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 demo: $(RUNTIME_STAMP)
 	$(VENV)/bin/verwijsindex serve --demo --host $(HOST) --port $(PORT)
+
+# Two regions, a hub and a key holder on this machine, and a cross-region match between them
+# (README "Federation"); FEDERATION_DEMO_PORTS="8091 8090 8081 8082" moves them.
+federation-demo: $(RUNTIME_STAMP)
+	scripts/federation-demo.sh $(FEDERATION_DEMO_ARGS)
 
 $(TOOLS_STAMP): $(TOOLS_LOCK)
 	test -x $(TOOLS_VENV)/bin/python || python3 -m venv $(TOOLS_VENV)

@@ -241,3 +241,33 @@ def test_registering_a_signal_as_the_readme_shows_creates_it_with_a_family_match
     (signal_,) = json_documents(output)
     assert signal_["status"] == "active", signal_
     assert [m["type"] for m in signal_["matches"]] == ["family"], signal_
+
+
+def test_the_readme_federation_demo_shows_a_cross_region_match() -> None:
+    """`make federation-demo` as the README's block says, on free ports (documented
+    `FEDERATION_DEMO_PORTS`): key holder, hub and two regions as real processes, and each
+    region's matches name the other region's professional with its region."""
+    (block,) = [b for b in readme_blocks() if "federation-demo" in b.body]
+    assert commands_of(block.body) == ["make federation-demo"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VERWIJSINDEX_")}
+    environment["FEDERATION_DEMO_PORTS"] = " ".join(str(free_port()) for _ in range(4))
+    environment.pop("VIRTUAL_ENV", None)
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", block.body],
+        cwd=REPOSITORY,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        start_new_session=True,
+    )
+    assert result.returncode == 0, (result.stdout[-4000:], result.stderr[-4000:])
+    answers = json_documents(result.stdout)
+    assert len(answers) == 2, result.stdout
+    seen = [
+        {(p["name"], p["region"]) for m in a["items"] for p in m["participants"]} for a in answers
+    ]
+    assert seen == [
+        {("Anna Akkerman", None), ("Carla Claes", "regio-b")},
+        {("Carla Claes", None), ("Anna Akkerman", "regio-a")},
+    ]
