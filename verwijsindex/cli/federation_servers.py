@@ -30,6 +30,9 @@ from verwijsindex.federation.server_admin import (
 )
 
 T = TypeVar("T")
+# As the README's federation set-up has them.
+KEYHOLDER_PORT = 8091
+HUB_PORT = 8090
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
@@ -104,7 +107,7 @@ def keyholder_group() -> None:
 
 
 @keyholder_group.command("serve")
-@_serve_options(8090)
+@_serve_options(KEYHOLDER_PORT)
 def keyholder_serve(host: str, port: int, workers: int | None) -> None:
     """Create keys and migrate, then serve the key holder with gunicorn."""
     _serve("keyholder", host, port, workers)
@@ -177,7 +180,7 @@ def hub_group() -> None:
 
 
 @hub_group.command("serve")
-@_serve_options(8091)
+@_serve_options(HUB_PORT)
 def hub_serve(host: str, port: int, workers: int | None) -> None:
     """Create keys and migrate, then serve the hub with gunicorn."""
     _serve("hub", host, port, workers)
