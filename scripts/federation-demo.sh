@@ -86,13 +86,15 @@ region_settings() {  # the four settings that make a region federate
   )
 }
 
+id_of() { "$repository/.venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
+
 # register REGION PORT ORGANISATION SECTOR NAME EMAIL: a professional and a signal on the child.
 register() {
   local region=$1 port=$2 organisation professional
   region_settings "$region"
-  organisation=$(party "$region" admin create-organisation --name "$3" --sector "$4")
+  organisation=$(party "$region" admin create-organisation --name "$3" --sector "$4" --json | id_of)
   professional=$(party "$region" admin create-professional --organisation "$organisation" \
-    --name "$5" --email "$6" --phone 0301234567)
+    --name "$5" --email "$6" --phone 0301234567 --json | id_of)
   token=$(party "$region" token --professional "$professional")
   curl -fs -o /dev/null -X POST "http://127.0.0.1:$port/api/v1/signals" \
     -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \

@@ -185,21 +185,26 @@ class Region:
         return self.process.environment["VERWIJSINDEX_FEDERATION_NAME"]
 
     def professional(self, organisation: str, sector: str, name: str, email: str) -> Professional:
-        org_id = self.process.cli(
-            "admin", "create-organisation", "--name", organisation, "--sector", sector
-        ).strip()
-        pro_id = self.process.cli(
-            "admin",
-            "create-professional",
-            "--organisation",
-            org_id,
-            "--name",
-            name,
-            "--email",
-            email,
-            "--phone",
-            "0301234567",
-        ).strip()
+        org_id = json.loads(
+            self.process.cli(
+                "admin", "create-organisation", "--name", organisation, "--sector", sector, "--json"
+            )
+        )["id"]
+        pro_id = json.loads(
+            self.process.cli(
+                "admin",
+                "create-professional",
+                "--organisation",
+                org_id,
+                "--name",
+                name,
+                "--email",
+                email,
+                "--phone",
+                "0301234567",
+                "--json",
+            )
+        )["id"]
         token = self.process.cli("token", "--professional", pro_id).strip()
         professional = Professional(pro_id, token, name, email)
         self.professionals.append(professional)
