@@ -118,7 +118,9 @@ def load_federation_state(
         psycopg.connect(db.libpq_url(region_url)) as source,
         psycopg.connect(db.libpq_url(region_url)) as region_db,
         psycopg.connect(db.libpq_url(hub_url)) as hub_db,
+        psycopg.connect(db.libpq_url(hub_url)) as hub_parents_db,
     ):
+        # One COPY at a time per connection: each stream has its own.
         cursor = source.cursor(name="federation_children")
         cursor.itersize = 20_000
         cursor.execute(
@@ -135,7 +137,7 @@ def load_federation_state(
             hub_db.cursor().copy(
                 "COPY hub_holdings (region, child, status, expires_at, updated_at) FROM STDIN"
             ) as holdings,
-            hub_db.cursor().copy(
+            hub_parents_db.cursor().copy(
                 "COPY hub_holding_parents (region, child, parent) FROM STDIN"
             ) as parents,
         ):
@@ -155,6 +157,7 @@ def load_federation_state(
                     print(f"  {region}: {children:,} children ({rate:,.0f}/s)", file=progress)
         region_db.commit()
         hub_db.commit()
+        hub_parents_db.commit()
     for url in (region_url, hub_url):
         db.analyze(url)
     print(
