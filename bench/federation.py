@@ -61,6 +61,7 @@ from verwijsindex.federation.identity import Identity, b64url, signing_key
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/verwijsindex_bench"
 PARTIES = ("keyholder", "hub", "regio-a", "regio-b")
 STARTUP_SECONDS = 120
+SPAWN_SECONDS = 8  # the lookup clients start together this long after being launched
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -327,12 +328,14 @@ def time_visible(
 
 
 def _lookup_client(
-    args: tuple[int, str, str, list[str], int, float, int],
+    args: tuple[int, str, str, list[str], int, float, float, int],
 ) -> tuple[int, int, list[float]]:
-    """One client process: lookups with fresh assertions until the deadline."""
-    port, name, keys_dir, children, per_request, deadline, seed = args
+    """One client process: lookups with fresh assertions from `start` until `deadline`
+    (all clients start together, after every process has been spawned)."""
+    port, name, keys_dir, children, per_request, start, deadline, seed = args
     identity = Identity(name, signing_key(Path(keys_dir)))
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    time.sleep(max(0.0, start - time.time()))
     done = failed = 0
     times: list[float] = []
     position = seed
@@ -361,16 +364,16 @@ def _lookup_client(
 def lookups_per_second(
     hub: Party, region: Party, children: list[str], per_request: int, clients: int, seconds: float
 ) -> dict[str, Any]:
-    deadline = time.time() + seconds
+    start = time.time() + SPAWN_SECONDS
+    deadline = start + seconds
     keys_dir = region.env["VERWIJSINDEX_KEYS_DIR"]
     jobs = [
-        (hub.port, region.name, keys_dir, children, per_request, deadline, i * 7919)
+        (hub.port, region.name, keys_dir, children, per_request, start, deadline, i * 7919)
         for i in range(clients)
     ]
-    began = time.time()
     with multiprocessing.get_context("spawn").Pool(clients) as pool:
         results = pool.map(_lookup_client, jobs)
-    elapsed = time.time() - began
+    elapsed = max(time.time(), deadline) - start
     done = sum(r[0] for r in results)
     failed = sum(r[1] for r in results)
     latencies = [t for r in results for t in r[2]]
