@@ -348,9 +348,9 @@ class FederationSync:
                 tx.commit()
             of_child: dict[str, dict[str, Any]] = {c["child"]: c for c in theirs}
             for participant in participants:
-                counterpart = of_child.get(str(participant.get("child")))
-                if counterpart is not None and _valid_participant(participant):
-                    answers.append((region, counterpart, participant))
+                named = of_child.get(str(participant.get("child")))
+                if named is not None and _valid_participant(participant):
+                    answers.append((region, named, participant))
         with self.core.transaction(write=True) as tx:
             tx.federation = False
             changed = _apply_mirror(self.core, tx, child, answers)
