@@ -276,7 +276,7 @@ class FederationSync:
                     plan.child, None if plan.status == GONE else plan.fingerprint, tx.now
                 )
                 tx.federation_store.set_state(LAST_PUBLISH, tx.now.isoformat())
-                tx.federation_store.settle_queued(plan.child, tx.now + LEASE, None)
+                tx.federation_store.settle_queued(plan.child, tx.now, None)
                 tx.record(AuditEntry("federation:publish", "child", None, plan.child))
                 tx.commit()
 
@@ -316,7 +316,7 @@ class FederationSync:
                 retry = None
                 if error is not None:
                     retry = tx.now + (delay or retry_delay((attempts or {}).get(child, 1)))
-                tx.federation_store.settle_queued(child, tx.now + LEASE, retry, error)
+                tx.federation_store.settle_queued(child, tx.now, retry, error)
             tx.commit()
 
     # --- 3. mirroring ---------------------------------------------------------------------------
