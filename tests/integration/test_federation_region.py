@@ -278,18 +278,22 @@ def test_registration_works_while_the_hub_is_down_and_federation_catches_up(fed:
 
 
 def test_a_hub_on_a_new_key_version_makes_the_region_rekey_and_publish_again(fed: Fed) -> None:
-    fed.anna.signal(CHILD_BSN, parents=[PARENT_BSN])
+    created = fed.anna.signal(CHILD_BSN, parents=[PARENT_BSN])
     fed.sync.run_until_idle()
     fed.s.keyholder.rotate()
     fed.s.hub.key_version = 2
-    fed.bert.signal(CHILD_BSN, parents=[PARENT_BSN])
+    # A change to publish, with no new pseudonym to evaluate: the hub's 409 tells.
+    assert fed.anna.delete(f"/api/v1/signals/{created['id']}").status_code == 204
     fed.sync.run_until_idle()
+    conflicts = [b for b in fed.s.hub.bodies("/federation/v1/holdings") if b["keyVersion"] == 1]
+    assert len(conflicts) == 2  # the first publish, and the one answered 409
     rows = {r.local_pseudonym: r for r in fed.rows("SELECT * FROM federation_pseudonyms")}
     assert rows[fed.local(CHILD_BSN)].element == fed.s.keyholder.element(CHILD_BSN, 2)
     assert rows[fed.local(PARENT_BSN)].key_version == 2
     last = fed.s.hub.bodies("/federation/v1/holdings")[-1]
     assert last["keyVersion"] == 2
     assert last["holdings"][0]["child"] == fed.s.keyholder.element(CHILD_BSN, 2)
+    assert last["holdings"][0]["status"] == "archived"
     assert fed.s.keyholder.bodies("/federation/v1/rekey") == [None]
 
 
