@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +205,7 @@ def test_a_child_held_in_another_region_forms_a_client_match_with_its_contacts(f
     (asked,) = fed.s.b.bodies("/federation/v1/participants")
     assert asked == {"children": [child]}
     actions = {r.action for r in fed.rows("SELECT action FROM audit_events")}
-    assert {"federation:federation:publish", "federation:federation:ask"} <= actions
+    assert {"worker:federation:publish", "worker:federation:ask"} <= actions
 
 
 def test_a_sibling_in_another_region_sharing_a_parent_forms_a_family_match(fed: Fed) -> None:
@@ -434,3 +435,50 @@ def test_participants_refuses_a_bad_body_with_400(fed: Fed) -> None:
         )
         assert answer.status_code == 400, body
         assert answer.headers["Content-Type"].startswith("application/problem+json")
+
+
+# --- the CLI --------------------------------------------------------------------------------------
+
+
+def _cli(fed: Fed, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from verwijsindex.cli import main
+
+    settings = fed.core.federation
+    env = {
+        "VERWIJSINDEX_DATABASE_URL": fed.core.settings.database_url,
+        "VERWIJSINDEX_KEYS_DIR": str(fed.core.settings.keys_dir),
+        "VERWIJSINDEX_FEDERATION_NAME": "regio-a",
+        "VERWIJSINDEX_FEDERATION_HUB_URL": str(settings.hub_url),
+        "VERWIJSINDEX_FEDERATION_KEYHOLDER_URL": str(settings.keyholder_url),
+        "VERWIJSINDEX_FEDERATION_HUB_KEY": str(settings.hub_key_file),
+    }
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_federation_status_and_reconcile_on_the_command_line(fed: Fed) -> None:
+    import json
+
+    fed.anna.signal(CHILD_BSN, parents=[PARENT_BSN])
+    status = _cli(fed, "federation", "status", "--json")
+    assert status.exit_code == 0, status.output
+    before = json.loads(status.output)
+    assert before["pendingEvaluations"] == 2
+    assert before["queuedPublishes"] >= 1
+    assert before["lastPublish"] is None
+
+    fed.sync.run_until_idle()
+    after = json.loads(_cli(fed, "federation", "status", "--json").output)
+    assert (after["pendingEvaluations"], after["queuedPublishes"]) == (0, 0)
+    assert after["lastPublish"] is not None
+
+    # A change that locked nobody (here: forgotten by hand) is found by reconcile.
+    with fed.core.database.engine.begin() as connection:
+        connection.execute(text("UPDATE federation_published SET fingerprint = 'stale'"))
+    reconciled = _cli(fed, "federation", "reconcile", "--json")
+    assert reconciled.exit_code == 0, reconciled.output
+    assert json.loads(reconciled.output) == {"queued": 1}
+    fed.clock.now = datetime.now(UTC)  # the command queued it at the real time
+    fed.sync.run_until_idle()
+    assert json.loads(_cli(fed, "federation", "reconcile", "--json").output) == {"queued": 0}

@@ -113,7 +113,7 @@ class FederationSync:
     # --- the round --------------------------------------------------------------------------
 
     def run_round(self, *, notices: bool | None = None) -> Round:
-        token = request_context.set(RequestContext("federation", str(uuid.uuid4())))
+        token = request_context.set(RequestContext("worker", str(uuid.uuid4())))
         report = Round()
         try:
             for step in (self._evaluate, self._publish_queued):
@@ -492,13 +492,12 @@ def _apply_mirror(
         v for _, c, _ in answers for v in (c.get("via") or []) if isinstance(v, str)
     }
     locals_of = store.locals_of(e for e in elements if isinstance(e, str))
-    own_parents = store.own_parents(child)
-    relevant_children = {child} | {
-        locals_of.get(c["child"]) or stand_in(core, c["child"]) for _, c, _ in answers
-    }
+    # What this child's result speaks for: mirrored signals on the child itself (client
+    # counterparts) and those naming one of its parents (family counterparts). A mirrored
+    # signal on a sibling that names none of them belongs to that sibling's result.
     existing = {
         (m.region, m.remote_ref): m
-        for m in store.mirrored(children=relevant_children, parents=own_parents)
+        for m in store.mirrored(children=[child], parents=store.own_parents(child))
     }
     birth = store.own_birth_date(child)
     now = tx.now
