@@ -482,3 +482,52 @@ def test_federation_status_and_reconcile_on_the_command_line(fed: Fed) -> None:
     fed.clock.now = datetime.now(UTC)  # the command queued it at the real time
     fed.sync.run_until_idle()
     assert json.loads(_cli(fed, "federation", "reconcile", "--json").output) == {"queued": 0}
+
+
+# --- the other ways in: CSV import and the sync API -----------------------------------------------
+
+
+def _staged_and_queued(fed: Fed, *bsns: str) -> None:
+    rows = {r.local_pseudonym: r for r in fed.rows("SELECT * FROM federation_pseudonyms")}
+    for bsn in bsns:
+        row = rows[fed.local(bsn)]
+        assert row.blinded and row.blind_enc and row.element is None
+    queued = {r.payload for r in fed.rows("SELECT payload FROM outbox WHERE channel='federation'")}
+    assert fed.local(bsns[0]) in queued
+
+
+def test_a_csv_import_stages_and_queues_like_a_registration(fed: Fed) -> None:
+    from verwijsindex.services.csv_import import import_rows
+    from verwijsindex.services.csv_values import parse_row
+
+    row = parse_row(
+        2,
+        {
+            "professional": str(fed.anna.professional_id),
+            "bsn": CHILD_BSN,
+            "birthDate": "2015-03-14",
+            "parentBsns": PARENT_BSN,
+            "childInformed": "ja",
+            "parentsInformed": "ja",
+        },
+    )
+    assert import_rows(fed.core, [row], fed.anna.organisation_id).report.created == 1
+    _staged_and_queued(fed, CHILD_BSN, PARENT_BSN)
+    fed.sync.run_until_idle()
+    (holding,) = fed.s.hub.bodies("/federation/v1/holdings")[-1]["holdings"]
+    assert holding["parents"] == [fed.element(PARENT_BSN)]
+
+
+def test_a_sync_run_stages_when_accepted_and_queues_when_applied(fed: Fed) -> None:
+    from tests.e2e.test_sync_api import item, source
+    from verwijsindex.services.sync_runs import apply_due_runs
+
+    school = source(fed.world, fed.anna.organisation_id)
+    accepted = school.put([item("leerling-1", fed.anna, CHILD_BSN, parents=[PARENT_BSN])])
+    assert accepted.status_code == 202, accepted.get_json()
+    staged = fed.rows("SELECT local_pseudonym FROM federation_pseudonyms")
+    assert {r.local_pseudonym for r in staged} == {fed.local(CHILD_BSN), fed.local(PARENT_BSN)}
+    apply_due_runs(fed.core)
+    _staged_and_queued(fed, CHILD_BSN, PARENT_BSN)
+    fed.sync.run_until_idle()
+    assert fed.s.hub.bodies("/federation/v1/holdings")[-1]["holdings"][0]["status"] == "active"
