@@ -531,3 +531,26 @@ def test_a_sync_run_stages_when_accepted_and_queues_when_applied(fed: Fed) -> No
     _staged_and_queued(fed, CHILD_BSN, PARENT_BSN)
     fed.sync.run_until_idle()
     assert fed.s.hub.bodies("/federation/v1/holdings")[-1]["holdings"][0]["status"] == "active"
+
+
+def test_erasing_the_local_child_removes_the_mirrored_family_it_anchored(fed: Fed) -> None:
+    sibling, other_sibling, parent = (
+        fed.element(SIBLING_BSN),
+        fed.element(OTHER_CHILD_BSN),
+        fed.element(PARENT_BSN),
+    )
+    for child, ref, name in ((sibling, "r1", "Dirk Dekker"), (other_sibling, "r2", "Eva Eek")):
+        fed.s.hub.hold("regio-b", child, "active", [parent])
+        fed.s.b.signal(child, ref, name, "Jeugdzorg Zuid", "jeugdhulp")
+    fed.bert.signal(CHILD_BSN, parents=[PARENT_BSN])
+    fed.sync.run_until_idle()
+    assert len(fed.rows("SELECT id FROM signals WHERE feed = 'fed'")) == 2
+    assert [m["type"] for m in fed.matches(fed.bert)] == ["family"]
+
+    parsed = parse_bsn(CHILD_BSN)
+    assert parsed is not None
+    report_death(fed.core, parsed)
+    fed.sync.run_until_idle()
+    # Nothing here anchors regio-b's two siblings any more: no match of theirs stays behind.
+    assert fed.rows("SELECT id FROM signals WHERE feed = 'fed'") == []
+    assert fed.rows("SELECT id FROM matches") == []

@@ -453,6 +453,39 @@ class FederationRepository(RepositoryBase):
             for r in base.values()
         ]
 
+    def unanchored_mirrors(self) -> list[uuid.UUID]:
+        """Mirrored signals no own signal gives a reason to keep: not on a child this
+        region holds, naming no parent its own signals name (left when a child was
+        withdrawn or erased here). Kept, they could match only each other."""
+        own = SignalRow.__table__.alias("own")
+        own_parent = SignalParentRow.__table__.alias("own_parent")
+        on_child = (
+            select(own.c.id)
+            .where(
+                own.c.child_pseudonym == SignalRow.child_pseudonym,
+                (own.c.feed.is_(None)) | (own.c.feed != FED),
+            )
+            .exists()
+        )
+        naming = (
+            select(own_parent.c.signal_id)
+            .join(own, own.c.id == own_parent.c.signal_id)
+            .join(
+                SignalParentRow.__table__,
+                SignalParentRow.parent_pseudonym == own_parent.c.parent_pseudonym,
+            )
+            .where(
+                SignalParentRow.signal_id == SignalRow.id,
+                (own.c.feed.is_(None)) | (own.c.feed != FED),
+            )
+            .exists()
+        )
+        return list(
+            self.session.scalars(
+                select(SignalRow.id).where(SignalRow.feed == FED, ~on_child, ~naming)
+            )
+        )
+
     def mirrored_by_ref(self, region: str, ref: str) -> uuid.UUID | None:
         return self.session.scalar(
             select(FederatedSignalRow.signal_id).where(

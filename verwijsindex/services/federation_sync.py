@@ -263,6 +263,7 @@ class FederationSync:
             self._settle([p.child for p in plans], str(error)[:120], attempts)
             raise
         report.published += len(plans)
+        gone = any(p.status == GONE for p in plans)
         for plan, result in zip(plans, results, strict=False):
             try:
                 self._mirror(plan.child, result, report)
@@ -279,6 +280,8 @@ class FederationSync:
                 tx.federation_store.settle_queued(plan.child, tx.now, None)
                 tx.record(AuditEntry("federation:publish", "child", None, plan.child))
                 tx.commit()
+        if gone:
+            report.removed += sweep_unanchored(self.core)
 
     def _publish_call(self, plans: list[_Plan]) -> list[dict[str, Any]]:
         version = max(p.key_version for p in plans)
@@ -603,6 +606,20 @@ def _remove(tx: Transaction, mirrored: Mirrored) -> None:
     tx.signals.erase_signal(mirrored.signal_id)
 
 
+def sweep_unanchored(core: Core) -> int:
+    """Delete mirrored signals that no own signal anchors any more (the child withdrawn or
+    erased here), refreshing the matches around each; returns how many."""
+    with core.transaction(write=True) as tx:
+        tx.federation = False
+        ids = tx.federation_store.unanchored_mirrors()
+        for mirrored in tx.federation_store.mirrored_by_id(ids):
+            tx.matches.lock_persons([mirrored.child, *mirrored.parents])
+            _remove(tx, mirrored)
+            refresh_matches_around(tx.matches, mirrored.signal_id, mirrored.child, mirrored.parents)
+        tx.commit()
+    return len(ids)
+
+
 def pending_counts(core: Core) -> dict[str, object]:
     """`federation status`: what waits and what was done last."""
     with core.transaction(write=False) as tx:
@@ -618,7 +635,9 @@ def pending_counts(core: Core) -> dict[str, object]:
 
 def reconcile(core: Core) -> int:
     """Queue every child whose state differs from what was last published (the backstop
-    for a queue row lost or a change that locked nobody); returns how many were queued."""
+    for a queue row lost or a change that locked nobody), and sweep mirrored signals no
+    own signal anchors; returns how many children were queued."""
+    sweep_unanchored(core)
     with core.transaction(write=False) as tx:
         children = tx.federation_store.own_children()
         differing = []
