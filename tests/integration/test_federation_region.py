@@ -554,3 +554,16 @@ def test_erasing_the_local_child_removes_the_mirrored_family_it_anchored(fed: Fe
     # Nothing here anchors regio-b's two siblings any more: no match of theirs stays behind.
     assert fed.rows("SELECT id FROM signals WHERE feed = 'fed'") == []
     assert fed.rows("SELECT id FROM matches") == []
+
+
+def test_an_unauthenticated_bad_body_is_401_not_400(fed: Fed) -> None:
+    answer = fed.world.http.post("/federation/v1/participants", json={"kids": 1})
+    assert answer.status_code == 401
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_with_federation_off_there_is_no_participants_endpoint(fed: Fed) -> None:
+    fed.core.federation = FederationSettings()
+    answer = fed.world.http.post("/federation/v1/participants", json={"children": ["a" * 43]})
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"].startswith("application/problem+json")

@@ -82,7 +82,6 @@ def answer_participants(
         raise Unauthenticated("A Federation-Ticket from the hub is required.")
     hub_key = _hub_key(core)
     hub_kid = thumbprint(hub_key)
-    children = children_of(body)
     with core.transaction(write=True) as tx:
         tx.federation = False
         seen = jti_memory(tx.uow.session, tx.now)
@@ -115,6 +114,8 @@ def answer_participants(
             )
             if asked.claims.get("sub", requester) != requester:
                 raise NotAuthenticated("the assertion's subject is not its issuer")
+            # The body is read only for a caller who proved who it is.
+            children = children_of(body)
             if not set(children) <= {c for c in allowed if isinstance(c, str)}:
                 raise NotAuthenticated("the ticket does not name every child asked about")
         except NotAuthenticated as refused:
