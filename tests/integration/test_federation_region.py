@@ -567,3 +567,21 @@ def test_with_federation_off_there_is_no_participants_endpoint(fed: Fed) -> None
     answer = fed.world.http.post("/federation/v1/participants", json={"children": ["a" * 43]})
     assert answer.status_code == 404
     assert answer.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_the_lifecycle_sweep_queues_the_child_and_maintenance_reconciles(fed: Fed) -> None:
+    import json
+
+    from verwijsindex.services.lifecycle import run_maintenance
+
+    fed.anna.signal(CHILD_BSN)
+    fed.sync.run_until_idle()
+    fed.clock.advance(days=2 * 366 + 1)  # past the active period: archived by the sweep
+    assert run_maintenance(fed.core).archived == 1
+    fed.sync.run_until_idle()
+    assert fed.s.hub.bodies("/federation/v1/holdings")[-1]["holdings"][0]["status"] == "archived"
+
+    done = _cli(fed, "maintenance", "--json")
+    assert done.exit_code == 0, done.output
+    # The last line is the report (a checkpoint line may come first, from the audit anchor).
+    assert json.loads(done.output.splitlines()[-1])["federationRequeued"] == 0
