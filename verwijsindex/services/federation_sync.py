@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -653,5 +653,3 @@ def reconcile(core: Core) -> int:
             tx.commit()
     return len(differing)
 
-
-Runner = Callable[[threading.Event, float], None]
