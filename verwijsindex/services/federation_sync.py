@@ -652,4 +652,3 @@ def reconcile(core: Core) -> int:
             tx.federation_store.queue(differing, tx.now)
             tx.commit()
     return len(differing)
-
