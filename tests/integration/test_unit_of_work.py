@@ -20,6 +20,7 @@ from verwijsindex.services.pipeline import (
     BEFORE_COMMIT,
     append_audit,
     forget_follow_ups_of_leavers,
+    stage_federation,
     stage_outbox,
 )
 from verwijsindex.services.statistics import count_statistics
@@ -32,6 +33,7 @@ def test_the_steps_before_commit_run_in_this_registered_order(core: Core) -> Non
         count_statistics,
         stage_outbox,
         record_announcements,
+        stage_federation,
         append_audit,
     ) == BEFORE_COMMIT
     assert core.before_commit == BEFORE_COMMIT

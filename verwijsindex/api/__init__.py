@@ -16,6 +16,7 @@ from verwijsindex.api import (
     docs,
     erasure,
     events,
+    federation,
     matches,
     monitoring,
     privacy,
@@ -98,6 +99,8 @@ def init_app(app: Flask) -> None:
         monitoring,
     ):
         api.register_blueprint(module.blp)
+    # Region to region (docs/federation.md): outside /api/v1 and its OpenAPI document.
+    app.register_blueprint(federation.blp)
     problems.init_app(app)  # after Api(), so our handlers replace flask-smorest's
     app.before_request(_set_request_context)
     app.after_request(_add_standard_headers)

@@ -201,7 +201,7 @@ def _for_web_or_api(handler: Callable[[Any], Response]) -> Callable[[Any], Respo
 
     def handle(error: Any) -> Response:
         web_page: WebErrorPage | None = current_app.extensions.get("verwijsindex.web_error_page")
-        if web_page is not None and not request.path.startswith("/api/"):
+        if web_page is not None and not request.path.startswith(("/api/", "/federation/")):
             if isinstance(error, DatabaseError):
                 api_answer = handle_database_error(error)  # logs it
                 if api_answer.status_code == 503:

@@ -71,9 +71,12 @@ def maintenance(as_json: bool) -> None:
             )
 
     from verwijsindex.services.audit_chain import make_checkpoint, run_verification
+    from verwijsindex.services.federation_sync import reconcile as federation_reconcile
 
     with command_core() as core:
         report = run_maintenance(core, progress=progress)
+        # Federation's backstop (docs/federation.md): republish what differs.
+        requeued = federation_reconcile(core) if core.federation.region_enabled else None
         try:
             check = run_verification(core, source="maintenance", full=False)
             if check is not None and check.checkpoint is None:
@@ -96,6 +99,8 @@ def maintenance(as_json: bool) -> None:
         click.echo(f"purged {report.feed_events_purged} change-feed events")
         click.echo(f"purged {report.sync_runs_purged} finished sync runs")
         click.echo(f"folded {report.statistics_rows_compacted} statistics rows of past months")
+        if requeued is not None:
+            click.echo(f"queued {requeued} children for federation publishing (reconcile)")
         if check is not None:
             verified = check.verification
             click.echo(
@@ -118,6 +123,7 @@ def maintenance(as_json: bool) -> None:
             "feedEventsPurged": report.feed_events_purged,
             "syncRunsPurged": report.sync_runs_purged,
             "statisticsRowsCompacted": report.statistics_rows_compacted,
+            **({} if requeued is None else {"federationRequeued": requeued}),
         },
         plain,
     )

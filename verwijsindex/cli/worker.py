@@ -40,6 +40,7 @@ def worker(once: bool, poll_interval: float, as_json: bool) -> None:
         if once:
             # Runs first: the matches they form queue the notifications delivered next.
             runs = delivering.apply_sync_runs()
+            published = delivering.federate()
             outcomes = delivering.run_until_idle()
             verifications = delivering.verify_queued()
             counts: dict[str, int] = {}
@@ -52,6 +53,7 @@ def worker(once: bool, poll_interval: float, as_json: bool) -> None:
                     **counts,
                     "verificationsRun": verifications,
                     "syncRunsApplied": runs,
+                    "federationPublished": published,
                 },
                 lambda: click.echo(
                     f"applied {runs} sync runs; attempted {len(outcomes)} deliveries: "

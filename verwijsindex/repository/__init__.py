@@ -7,6 +7,7 @@ one only when a use case first asks for it.
 
 from verwijsindex.repository.audit import AuditQueries
 from verwijsindex.repository.coordination import CoordinationRepository, OrganisationSignal
+from verwijsindex.repository.federation import FederationRepository
 from verwijsindex.repository.feed import FeedEntry, FeedEvent, FeedRepository
 from verwijsindex.repository.follow_up import FollowUpRepository, Participation
 from verwijsindex.repository.lifecycle import LifecycleRepository
@@ -31,6 +32,7 @@ __all__ = [
     "CoordinationRepository",
     "Delivery",
     "DeliveryRecord",
+    "FederationRepository",
     "FeedEntry",
     "FeedEvent",
     "FeedRepository",

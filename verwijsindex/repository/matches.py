@@ -57,6 +57,10 @@ class SqlMatchStore:
         self._first_seen: dict[uuid.UUID, frozenset[uuid.UUID]] = {}
         self._changed: dict[uuid.UUID, MatchChanged] = {}
         self._owners: dict[uuid.UUID, SignalOwner] = {}
+        # Every person a writer locked in this transaction: whoever changes a child's
+        # signals locks it first, so these are the children whose state may have changed
+        # (federation queues them for publishing; no statement is spent on it here).
+        self.locked: set[str] = set()
 
     def owners_seen(self) -> dict[uuid.UUID, SignalOwner]:
         """Owner, organisation and sector of every active signal `surroundings` read in this
@@ -83,6 +87,8 @@ class SqlMatchStore:
     def lock_persons(self, pseudonyms: Iterable[str]) -> None:
         """Transaction-scoped advisory locks, in a stable order so two writers cannot deadlock
         on the first batch. SQLite needs none: `BEGIN IMMEDIATE` already serialises writers."""
+        pseudonyms = set(pseudonyms)
+        self.locked |= pseudonyms
         keys = sorted({lock_id(p) for p in pseudonyms})
         if not self._postgres or not keys:
             return

@@ -80,6 +80,7 @@ def apply_items(
     if feed.client_id is not None:
         refs = {i.external_ref for i in candidates if i.external_ref}
         referenced = {s.external_ref: s for s in repository.by_external_ref(feed.client_id, refs)}
+    tx.staged_pseudonyms.extend(s for i in candidates for s in i.staged)
     tx.matches.lock_persons(
         {p for i in candidates for p in (i.child, *i.parents)}
         | {p for s in referenced.values() for p in (s.child, *s.parents)}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from verwijsindex import domain
 from verwijsindex.domain import Bsn, Informatieplicht, InvalidInput, Problem
+from verwijsindex.federation.staged import StagedPseudonym
 from verwijsindex.pseudonym import parse_bsn
 from verwijsindex.repository.bulk import BulkRepository
 
@@ -56,6 +57,8 @@ class DesiredSignal:
     external_ref: str | None = None  # keyed digest from external_ref_digest()
     registered_on: date | None = None  # --migration only
     fingerprint: str | None = None  # sync only: the keyed fingerprint of the item as sent
+    # Federation on: the child and parents blinded for the key holder (no BSN, sealed).
+    staged: tuple[StagedPseudonym, ...] = ()
 
 
 # --- validation and pseudonymisation, before any transaction -------------------------------
@@ -128,15 +131,17 @@ def desired_signal(
     if problems or child is None or birth_date is None or informatieplicht is None:
         raise InvalidInput(problems)
     pseudonymise = core.pseudonymiser.pseudonymise
+    people = [(pseudonymise(p), p) for p in (child, *parents)]
     return DesiredSignal(
         position=position,
         professional_id=professional_id,
-        child=pseudonymise(child),
-        parents=frozenset(pseudonymise(p) for p in parents),
+        child=people[0][0],
+        parents=frozenset(pseudonym for pseudonym, _ in people[1:]),
         birth_date=birth_date,
         informatieplicht=informatieplicht,
         external_ref=external_ref_digest(core, feed, external_ref) if external_ref else None,
         registered_on=registered_on,
+        staged=core.federation_blinds(people),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -18,6 +18,7 @@ from verwijsindex.config import Settings
 from verwijsindex.crypto import KeyRing
 from verwijsindex.db import Database
 from verwijsindex.domain import (
+    Bsn,
     Forbidden,
     Professional,
     Role,
@@ -25,6 +26,9 @@ from verwijsindex.domain import (
     local_date,
     start_of_local_day,
 )
+from verwijsindex.federation.settings import FederationSettings
+from verwijsindex.federation.staged import StagedPseudonym
+from verwijsindex.federation.staged import stage as stage_blinds
 from verwijsindex.pseudonym import Pseudonymiser
 from verwijsindex.services.pipeline import BEFORE_COMMIT
 from verwijsindex.services.standing import (
@@ -184,9 +188,20 @@ class Core:
         self.auth_cache = AuthCache()
         self.audit_log = AuditLog(keys.audit_key)
         self.before_commit = tuple(before_commit)
+        # Federation (docs/federation.md): off unless VERWIJSINDEX_FEDERATION_* name this
+        # region, the hub and the key holder. Off, no transaction sends a statement more.
+        self.federation = FederationSettings.from_env()
 
     def now(self) -> datetime:
         return self.clock()
+
+    def federation_blinds(self, people: Iterable[tuple[str, Bsn]]) -> tuple[StagedPseudonym, ...]:
+        """Federation on: each (local pseudonym, BSN) blinded for the key holder, to be
+        staged in the use case's transaction (`tx.staged_pseudonyms`); off: nothing, at no
+        cost. Local work only, never a network call."""
+        if not self.federation.region_enabled:
+            return ()
+        return stage_blinds(self.keys.cipher, people)
 
     # Pure rules of the domain; kept here for callers that reach them through `Core`.
     local_date = staticmethod(local_date)
@@ -205,6 +220,7 @@ class Core:
                 audit_log=self.audit_log,
                 before_commit=self.before_commit,
                 who=actor.who if actor else None,
+                federation=self.federation.region_enabled,
             )
 
     def _confirm_standing(self, session: Session, actor: Actor) -> None:

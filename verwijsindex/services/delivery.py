@@ -133,6 +133,15 @@ class Worker:
         finally:
             request_context.reset(token)
 
+    def federate(self) -> int:
+        """A federating region: evaluate, publish and mirror what is due now (until idle);
+        how many children were published. Errors wait for the next run."""
+        if not self.core.federation.region_enabled:
+            return 0
+        from verwijsindex.services.federation_sync import FederationSync
+
+        return FederationSync(self.core).run_until_idle().published
+
     def apply_sync_runs(self) -> int:
         """Apply every sync run that is due now; how many were finished or given up."""
         from verwijsindex.services.sync_runs import apply_due_runs
@@ -178,6 +187,16 @@ class Worker:
             target=self.apply_sync_runs_forever, args=(stop, poll_seconds), daemon=True
         )
         syncing.start()
+        if self.core.federation.region_enabled:
+            # A fourth thread: federation (docs/federation.md) never delays a mail.
+            from verwijsindex.services.federation_sync import FederationSync
+
+            threading.Thread(
+                target=FederationSync(self.core).run_forever,
+                args=(stop, poll_seconds),
+                daemon=True,
+                name="federation",
+            ).start()
         pause = poll_seconds
         while not stop.is_set():
             try:

@@ -13,7 +13,10 @@ The order matters:
    organisation hears of them in `tx.announcements`;
 4. `record_announcements`: those same announcements as rows of each organisation's change
    feed (`GET /events`, for systems that poll instead of receiving webhooks), one INSERT;
-5. `append_audit`: the audit records last, so the chain covers everything above.
+5. `stage_federation` (a federating region only; otherwise it sends nothing): the blinded
+   pseudonyms staged by the use case, and a publish queue row for every person it locked
+   (whoever changes a child's signals locks the child first), see docs/federation.md;
+6. `append_audit`: the audit records last, so the chain covers everything above.
 """
 
 from __future__ import annotations
@@ -38,6 +41,22 @@ def stage_outbox(tx: Transaction) -> None:
     tx.events.clear()
 
 
+def stage_federation(tx: Transaction) -> None:
+    """Federation on: store the staged blinded pseudonyms (INSERT … ON CONFLICT DO NOTHING)
+    and queue the locked persons for publishing; the worker skips those that are no child
+    of this region or whose state is unchanged. Off: nothing at all."""
+    if not tx.federation:
+        return
+    store = tx.federation_store
+    if tx.staged_pseudonyms:
+        tx.uow.session.flush()
+        store.stage(tx.staged_pseudonyms, tx.now)
+        tx.staged_pseudonyms.clear()
+    if "matches" in tx.__dict__ and tx.matches.locked:
+        store.queue(tx.matches.locked, tx.now)
+        tx.matches.locked.clear()
+
+
 def append_audit(tx: Transaction) -> None:
     """Append the recorded entries to the audit chain, once (see `stage_outbox`)."""
     tx.audit_log.append(tx.uow.session, tx.entries, tx.who, tx.now)
@@ -49,5 +68,6 @@ BEFORE_COMMIT: tuple[PreCommitStep, ...] = (
     count_statistics,
     stage_outbox,
     record_announcements,
+    stage_federation,
     append_audit,
 )

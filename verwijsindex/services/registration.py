@@ -97,13 +97,17 @@ def _register(core: Core, actor: Actor, request: NewSignal, once: Once | None) -
     # The organisation's default comes with the cached actor: no statement to look it up.
     gemeente = request.gemeente or actor.professional.organisation.default_gemeente
     child = core.pseudonymiser.pseudonymise(request.child)
-    parents = frozenset(core.pseudonymiser.pseudonymise(p) for p in request.parents)
+    parent_pairs = [(core.pseudonymiser.pseudonymise(p), p) for p in request.parents]
+    parents = frozenset(pseudonym for pseudonym, _ in parent_pairs)
+    # Federation: blinded here, while the BSNs are at hand; stored in the transaction.
+    staged = core.federation_blinds([(child, request.child), *parent_pairs])
     turns_23_at = domain.start_of_local_day(domain.turns_23_on(request.birth_date))
     stored_key = core.pseudonymiser.idempotency_key(once.key) if once is not None else ""
 
     def attempt() -> Signal | Answer:
         with core.transaction(write=True, actor=actor) as tx:
             tx.matches.lock_persons([child, *parents])
+            tx.staged_pseudonyms.extend(staged)
             if once is not None:
                 earlier = tx.records.idempotent_response(actor.id, stored_key, tx.now)
                 if earlier is not None:

@@ -37,6 +37,7 @@ from datetime import date, datetime
 from verwijsindex.audit import AuditEntry
 from verwijsindex.db import with_retries
 from verwijsindex.domain import Informatieplicht, InvalidInput, NotFound, Problem
+from verwijsindex.federation.staged import StagedPseudonym
 from verwijsindex.repository.sync_runs import NewItem, RunError, SyncRun
 from verwijsindex.services.auth import SystemCaller
 from verwijsindex.services.bulk import (
@@ -179,8 +180,9 @@ def _store(
     """Accept the items not passed by, and record the run: queued, or done when nothing is
     pending and nothing is to be closed. None, having stored nothing, when `passed` was
     compared and another run of the client was accepted since."""
+    staged: list[StagedPseudonym] = []  # federation on: blinded child and parents
     accepted = [
-        _accept(core, body, index, item)
+        _accept(core, body, index, item, staged)
         for index, item in enumerate(body.items)
         if index not in passed.refs
     ]
@@ -210,6 +212,7 @@ def _store(
                 unchanged=len(passed.refs),
                 done=done,
             )
+            tx.staged_pseudonyms.extend(staged)
             tx.record(AuditEntry("sync-run:create", "sync-run", run_id))
             if done:
                 tx.record(AuditEntry("sync-run:apply", "sync-run", run_id))
@@ -222,7 +225,9 @@ def _store(
     return None if run is None else (run, [i for i in accepted if i.problems])
 
 
-def _accept(core: Core, body: _Body, index: int, item: SyncItem) -> NewItem:
+def _accept(
+    core: Core, body: _Body, index: int, item: SyncItem, staged: list[StagedPseudonym]
+) -> NewItem:
     """The item as the run keeps it: pseudonymised, or with every problem it has."""
     problems = list(item.problems)
     if item.professional_id is not None and item.professional_id not in body.staff:
@@ -246,6 +251,7 @@ def _accept(core: Core, body: _Body, index: int, item: SyncItem) -> NewItem:
         return replace(refused, problems=[*problems, *more])
     if problems:
         return refused
+    staged.extend(desired.staged)
     return _new_item(index, item.external_ref, digest, desired, body.prints[index])
 
 

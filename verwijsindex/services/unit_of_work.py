@@ -23,9 +23,11 @@ from verwijsindex.audit import AuditEntry, AuditLog, Who
 from verwijsindex.crypto import KeyRing
 from verwijsindex.db import UnitOfWork
 from verwijsindex.events import Announcement, Event
+from verwijsindex.federation.staged import StagedPseudonym
 from verwijsindex.repository import (
     AuditQueries,
     CoordinationRepository,
+    FederationRepository,
     FeedRepository,
     FollowUpRepository,
     LifecycleRepository,
@@ -71,6 +73,11 @@ class Transaction:
     # False: stage no e-mails for this transaction (webhooks still go). A migration's import
     # forms matches that are old news to their participants (`services.bulk`).
     mail: bool = True
+    # Federation on (docs/federation.md): the pre-commit step `stage_federation` stores the
+    # blinded pseudonyms staged here and queues the children this transaction locked (their
+    # state may have changed) for publishing. False: the step sends nothing.
+    federation: bool = False
+    staged_pseudonyms: list[StagedPseudonym] = field(default_factory=list)
 
     # --- repositories, one per aggregate ------------------------------------------------------
 
@@ -129,6 +136,10 @@ class Transaction:
     @cached_property
     def audit(self) -> AuditQueries:
         return AuditQueries(self.uow.session, self.keys)
+
+    @cached_property
+    def federation_store(self) -> FederationRepository:
+        return FederationRepository(self.uow.session, self.keys)
 
     @cached_property
     def coordination(self) -> CoordinationRepository:

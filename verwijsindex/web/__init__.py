@@ -66,7 +66,8 @@ CSRF_PAGE = (
 
 
 def is_web_request() -> bool:
-    return not request.path.startswith("/api/")
+    # /federation/v1: region to region (docs/federation.md), machine calls like the API.
+    return not request.path.startswith(("/api/", "/federation/"))
 
 
 def error_page(error: Exception) -> Response:

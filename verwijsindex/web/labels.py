@@ -36,6 +36,10 @@ ACTIONS_NL = {
     "client:revoke": "Koppeling ingetrokken",
     "erasure-request:create": "Verwijderverzoek uitgevoerd",
     "event-feed:read": "Wijzigingenfeed gelezen",
+    # Federation (docs/federation.md): the other region is named in the record's roles.
+    "federation:answer": "Betrokkenen getoond aan een andere regio",
+    "federation:ask": "Betrokkenen gevraagd aan een andere regio",
+    "federation:publish": "Stand van een jeugdige aan de hub gemeld",
     "invitation:accept": "Uitnodiging geaccepteerd",
     "match:designate-regisseur": "Procesregisseur aangewezen",
     "match:follow-up": "Contact na match gemeld",
