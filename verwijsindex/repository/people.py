@@ -54,7 +54,9 @@ class Standing:
 
 
 def _organisation(row: OrganisationRow) -> Organisation:
-    return Organisation(row.id, row.name, Sector(row.sector), row.default_gemeente)
+    return Organisation(
+        row.id, row.name, Sector(row.sector), row.default_gemeente, region=row.region
+    )
 
 
 class PeopleRepository(RepositoryBase):

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, or_, select, update
 
-from verwijsindex.models import InvitationRow, ProfessionalRow, WebSessionRow
+from verwijsindex.models import InvitationRow, OrganisationRow, ProfessionalRow, WebSessionRow
 from verwijsindex.repository.base import RepositoryBase
+from verwijsindex.repository.federated import local_organisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +162,10 @@ class WebRepository(RepositoryBase):
     def backfill_email_lookups(self) -> int:
         """Give people created before e-mail lookups existed theirs; returns how many."""
         rows = self.session.scalars(
-            select(ProfessionalRow).where(ProfessionalRow.email_lookup.is_(None))
+            select(ProfessionalRow)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
+            # Another region's professionals, mirrored by federation, never log in here.
+            .where(ProfessionalRow.email_lookup.is_(None), local_organisation())
         ).all()
         for row in rows:
             email = self._open("professionals", row.id, "email", row.email_enc)
