@@ -156,4 +156,3 @@ def mirror_signal(
             match_ids = tuple(m.id for m in refs)
         tx.commit()
     return Mirrored(organisation_id, professional_id, signal_id, child, match_ids)
-

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import CHILD_BSN, PARENT_BSN, ApiClient, World
 from tests.federation_rows import mirror_signal
-from verwijsindex.models import FederatedSignalRow, ProfessionalRow, SignalRow
 from verwijsindex.domain import Unauthenticated
+from verwijsindex.models import FederatedSignalRow, ProfessionalRow, SignalRow
 from verwijsindex.services import Core
 from verwijsindex.services.auth import issue_personal_token, personal_token
 from verwijsindex.services.web_auth import backfill_email_lookups
@@ -85,13 +85,17 @@ def test_a_professional_of_another_region_cannot_be_designated_regisseur(
     assert ok.get_json()["regisseur"]["region"] is None
 
 
-def test_an_archived_mirrored_signal_makes_history_available_once(
-    world: World, core: Core
-) -> None:
+def test_an_archived_mirrored_signal_makes_history_available_once(world: World, core: Core) -> None:
     mirror_signal(core, CHILD_BSN, status="archived")
-    created = _anna(world).signal(CHILD_BSN)
+    anna = _anna(world)
+    created = anna.signal(CHILD_BSN)
     assert created["historyAvailable"] is True
     assert created["matches"] == []
+    history = anna.get(f"/api/v1/signals/{created['id']}/history")
+    assert history.status_code == 200, history.get_json()
+    [earlier] = history.get_json()["items"]
+    assert (earlier["organisation"], earlier["region"]) == ("Jeugdteam Regio B", "regio-b")
+    assert anna.get(f"/api/v1/signals/{created['id']}/history").status_code == 410  # once
 
 
 def _count(core: Core, statement: Any) -> int:

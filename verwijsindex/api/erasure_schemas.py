@@ -38,7 +38,10 @@ class RemovedSignalSchema(Schema):
     region = fields.String(
         attribute="organisation.region",
         allow_none=True,
-        metadata={"description": "The other region that held it (a mirrored signal, federation); null for this region's own"},
+        metadata={
+            "description": "The other region that held it (a mirrored signal, federation); "
+            "null for this region's own"
+        },
     )
     status = fields.Enum(
         domain.SignalStatus,

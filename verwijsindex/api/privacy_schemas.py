@@ -29,6 +29,13 @@ class EarlierSignalSchema(Schema):
     sector = fields.Enum(domain.Sector, by_value=True)
     created_at = fields.DateTime(data_key="createdAt")
     archived_at = fields.DateTime(data_key="archivedAt")
+    region = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The other region that holds this signal (federation); null for "
+            "this region's own"
+        },
+    )
 
 
 class SignalHistorySchema(Schema):
@@ -60,7 +67,10 @@ class ReportedSignalSchema(Schema):
     region = fields.String(
         attribute="organisation.region",
         allow_none=True,
-        metadata={"description": "The other region that holds this signal (mirrored here by federation); null for this region's own"},
+        metadata={
+            "description": "The other region that holds this signal (mirrored here by "
+            "federation); null for this region's own"
+        },
     )
     created_at = fields.DateTime(data_key="createdAt")
     active_until = fields.DateTime(data_key="activeUntil")
@@ -83,7 +93,10 @@ class ReportedParticipantSchema(Schema):
     region = fields.String(
         attribute="organisation.region",
         allow_none=True,
-        metadata={"description": "The other region this participant works in (federation); null for this region's own"},
+        metadata={
+            "description": "The other region this participant works in (federation); null "
+            "for this region's own"
+        },
     )
     since = fields.Date()
     is_regisseur = fields.Boolean(data_key="isRegisseur")

@@ -102,7 +102,7 @@ class FollowUpRepository(RepositoryBase):
                 or_(
                     FollowUpRow.match_id.is_(None),
                     and_(FollowUpRow.followed_up_at.is_(None), FollowUpRow.reminded_at.is_(None)),
-                )
+                ),
             )
             .group_by(MatchSignalRow.match_id, SignalRow.professional_id)
             .having(joined < joined_before)

@@ -100,7 +100,9 @@ class LifecycleRepository(RepositoryBase):
             .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
             .where(ProfessionalRow.id.in_(wanted))
         ).all()
-        return {pid: Organisation(o.id, o.name, Sector(o.sector), region=o.region) for pid, o in rows}
+        return {
+            pid: Organisation(o.id, o.name, Sector(o.sector), region=o.region) for pid, o in rows
+        }
 
     # --- lifecycle sweeps ----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, or_, select, update
 
 from verwijsindex.models import InvitationRow, OrganisationRow, ProfessionalRow, WebSessionRow
 from verwijsindex.repository.base import RepositoryBase
@@ -40,13 +40,19 @@ class WebSession:
 
 class WebRepository(RepositoryBase):
     def login_record_by_email(self, email: str) -> LoginRecord | None:
-        row = self.session.scalar(
-            select(ProfessionalRow).where(ProfessionalRow.email_lookup == self.email_lookup(email))
-        )
-        return self._login_record(row) if row is not None else None
+        return self._local_login_record(ProfessionalRow.email_lookup == self.email_lookup(email))
 
     def login_record(self, professional_id: uuid.UUID) -> LoginRecord | None:
-        row = self.session.get(ProfessionalRow, professional_id)
+        return self._local_login_record(ProfessionalRow.id == professional_id)
+
+    def _local_login_record(self, which: ColumnElement[bool]) -> LoginRecord | None:
+        """This region's own people only: another region's professionals, mirrored by
+        federation, log in (and are invited) in their own region, never here."""
+        row = self.session.scalar(
+            select(ProfessionalRow)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
+            .where(which, local_organisation())
+        )
         return self._login_record(row) if row is not None else None
 
     def _login_record(self, row: ProfessionalRow) -> LoginRecord:
