@@ -12,7 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.conftest import CHILD_BSN, PARENT_BSN, ApiClient, World
+from tests.conftest import CHILD_BSN, PARENT_BSN, ApiClient, FakeClock, World
+from tests.e2e.test_monitoring_api import regievoerder
 from tests.federation_rows import mirror_signal
 from verwijsindex.domain import Unauthenticated
 from verwijsindex.models import FederatedSignalRow, ProfessionalRow, SignalRow
@@ -155,3 +156,34 @@ def test_the_subject_access_report_lists_mirrored_signals_under_their_region(
     # As for this region's own: organisations, never the professionals' names (art. 15(4)).
     text = response.get_data(as_text=True)
     assert "Rob Remote" not in text and "rob.remote" not in text
+
+
+def test_a_mirrored_signal_is_nobodys_own_here(world: World, core: Core) -> None:
+    anna = _anna(world)
+    anna.signal(CHILD_BSN)
+    mirrored = mirror_signal(core, CHILD_BSN)
+    assert anna.get(f"/api/v1/signals/{mirrored.signal_id}").status_code == 404
+    assert anna.get(f"/api/v1/signals/{mirrored.signal_id}/history").status_code == 404
+    own = anna.get("/api/v1/signals").get_json()["items"]
+    assert str(mirrored.signal_id) not in {s["id"] for s in own}
+    (match,) = anna.get("/api/v1/matches").get_json()["items"]
+    assert str(mirrored.signal_id) not in match["mySignalIds"]
+
+
+def test_the_regievoerder_sees_the_region_and_no_overdue_for_the_other_regions_participant(
+    world: World, core: Core, clock: FakeClock
+) -> None:
+    anna = _anna(world)
+    anna.signal(CHILD_BSN)
+    (match_id,) = mirror_signal(core, CHILD_BSN).match_ids
+    clock.advance(days=30)
+    anna.token = personal_token(core, anna.professional_id)
+    assert anna.put(f"/api/v1/matches/{match_id}/follow-up").status_code == 200
+    rita = regievoerder(world, "Rita Ede")
+    (match,) = rita.get("/api/v1/monitoring/matches").get_json()["items"]
+    people = _participants(match)
+    assert people["Rob Remote"]["region"] == "regio-b"
+    assert people["Rob Remote"]["overdue"] is False
+    assert people["Anna Jansen"]["region"] is None
+    assert match["followUp"] == "done"  # the other region follows up its own
+    assert rita.get("/api/v1/monitoring/matches?followUp=overdue").get_json()["items"] == []
