@@ -6,7 +6,7 @@ and people."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -107,3 +107,16 @@ def test_other_regions_organisations_and_people_are_not_listed_or_managed_here(
         admin_service.create_system_client(core, mirrored.organisation_id)
     # A name used by another region is still free here.
     assert admin_service.create_organisation(core, "Jeugdteam Regio B", "jeugdhulp").region is None
+
+
+def test_the_follow_up_rate_counts_this_regions_participations_only(
+    world: World, core: Core, clock: FakeClock
+) -> None:
+    anna = world.professional("Anna Jansen", "School A", "onderwijs")
+    anna.signal(CHILD_BSN)
+    mirror_signal(core, CHILD_BSN)
+    with core.transaction(write=False) as tx:
+        found = tx.regie.participations(
+            clock.now - timedelta(days=1), clock.now + timedelta(days=1), None
+        )
+    assert [sector for _, sector, _ in found] == ["onderwijs"]
