@@ -236,16 +236,6 @@ class ProfessionalBriefSchema(Schema):
     name = fields.String()
     organisation = fields.Function(lambda p: p.organisation.name)
     sector = fields.Function(lambda p: p.organisation.sector.value)
-    region = fields.Function(
-        lambda p: p.organisation.region,
-        allow_none=True,
-        metadata={
-            "type": "string",
-            "nullable": True,
-            "description": "The other region this professional works in (federation, contract "
-            "section 11); null for this region's own.",
-        },
-    )
 
 
 class InformatieplichtOutSchema(Schema):
