@@ -429,6 +429,14 @@ class Organisation:
     sector: Sector
     # CBS code its professionals' signals carry unless they name another gemeente.
     default_gemeente: str | None = None
+    # Another region's organisation, mirrored by federation (docs/federation.md): the
+    # region that holds its signals. None for this region's own organisations.
+    region: str | None = None
+
+    @property
+    def is_remote(self) -> bool:
+        """Mirrored from another region: its people get no mail, login or regie here."""
+        return self.region is not None
 
 
 @dataclass(frozen=True, slots=True)

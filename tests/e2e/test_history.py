@@ -81,6 +81,7 @@ def test_a_closed_signal_shows_up_in_the_history_of_a_later_signal_on_the_child(
             "sector": "onderwijs",
             "createdAt": "2026-11-23T09:30:00+00:00",
             "archivedAt": "2026-12-23T09:30:00+00:00",
+            "region": None,  # federation: the other region holding a mirrored signal
         }
     ]
 
@@ -124,7 +125,9 @@ def test_history_lists_earlier_signals_of_several_organisations_newest_first_and
     ]
     assert [i["createdAt"][:10] for i in listed] == ["2026-11-25", "2026-11-23"]
     assert [i["archivedAt"][:10] for i in listed] == ["2026-11-26", "2026-11-24"]
-    assert all(set(i) == {"organisation", "sector", "createdAt", "archivedAt"} for i in listed)
+    assert all(
+        set(i) == {"organisation", "sector", "createdAt", "archivedAt", "region"} for i in listed
+    )
     text = response.get_data(as_text=True)
     for secret in ("Anna", "Carla", "example.org", "+31", JUSTIFICATION, CHILD_BSN, first, second):
         assert secret not in text

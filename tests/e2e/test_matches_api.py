@@ -151,6 +151,7 @@ def test_both_participants_see_the_same_match_with_contact_details_and_only_own_
             "sector": "onderwijs",
             "phone": "+31 6 1234 5678",
             "email": "anna.jansen@example.org",
+            "region": None,  # this region's own (federation: the other region's name)
             "since": "2026-11-23",
             "isRegisseur": False,
             "followedUpAt": None,
@@ -164,6 +165,7 @@ def test_both_participants_see_the_same_match_with_contact_details_and_only_own_
             "sector": "jeugdhulp",
             "phone": "+31 6 1234 5678",
             "email": "bert.bakker@example.org",
+            "region": None,
             "since": "2026-11-23",
             "isRegisseur": False,
             "followedUpAt": None,
@@ -382,6 +384,8 @@ def test_a_family_match_never_reveals_the_siblings_signal(world: World) -> None:
                 # coordinator of their organisation to contact (never about the child).
                 "active",
                 "contact",
+                # Contract section 11: the other region of a mirrored participant (else null).
+                "region",
             }
     # The list page as a whole does not carry the other signal either.
     assert bert_signal not in anna.get(MATCHES).get_data(as_text=True)

@@ -35,6 +35,14 @@ class RemovedSignalSchema(Schema):
     signal_id = fields.UUID(data_key="signalId", attribute="id")
     organisation = fields.String(attribute="organisation.name")
     sector = fields.Enum(domain.Sector, by_value=True, attribute="organisation.sector")
+    region = fields.String(
+        attribute="organisation.region",
+        allow_none=True,
+        metadata={
+            "description": "The other region that held it (a mirrored signal, federation); "
+            "null for this region's own"
+        },
+    )
     status = fields.Enum(
         domain.SignalStatus,
         by_value=True,

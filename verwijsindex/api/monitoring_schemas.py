@@ -46,6 +46,16 @@ class MonitoredParticipantSchema(Schema):
     sector = fields.Function(lambda p: p.professional.organisation.sector.value)
     phone = fields.Function(lambda p: p.professional.phone)
     email = fields.Function(lambda p: p.professional.email)
+    region = fields.Function(
+        lambda p: p.professional.organisation.region,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "The other region this participant works in (federation, contract "
+            "section 11); null for this region's own.",
+        },
+    )
     since = fields.DateTime(metadata={"description": "When this participant joined the match."})
     is_regisseur = fields.Boolean(data_key="isRegisseur")
     followed_up_at = fields.DateTime(

@@ -28,7 +28,7 @@ _DESCRIPTIONS = {
     403: "Allowed to see, not to do",
     404: "Not found, or not yours (the two are indistinguishable on purpose)",
     409: "Conflicts with the current state (a duplicate signal: `existingSignalId` and "
-    "`Location` name your active signal on this child)",
+    "`Location` name your active signal on this child; a procesregisseur of another region)",
     410: "Gone: no longer kept (a change-feed cursor older than 30 days), or shown once "
     "already (a signal's history)",
     413: "Too large: more than 10,000 signals, or a body over 16 MiB",
@@ -58,6 +58,7 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
         ("/signals", "post"),
         ("/professionals/{professional_id}", "patch"),  # an e-mail address in use
         ("/signals/{signal_id}/transfer", "post"),  # archived, or the colleague has one
+        ("/matches/{match_id}/regisseur", "put"),  # a participant of another region
     }:
         statuses.add(409)
     if (path, method) == ("/events", "get"):

@@ -29,6 +29,13 @@ class EarlierSignalSchema(Schema):
     sector = fields.Enum(domain.Sector, by_value=True)
     created_at = fields.DateTime(data_key="createdAt")
     archived_at = fields.DateTime(data_key="archivedAt")
+    region = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The other region that holds this signal (federation); null for "
+            "this region's own"
+        },
+    )
 
 
 class SignalHistorySchema(Schema):
@@ -57,6 +64,14 @@ class ReportedSignalSchema(Schema):
     status = fields.Enum(domain.SignalStatus, by_value=True)
     organisation = fields.String(attribute="organisation.name")
     sector = fields.Enum(domain.Sector, by_value=True, attribute="organisation.sector")
+    region = fields.String(
+        attribute="organisation.region",
+        allow_none=True,
+        metadata={
+            "description": "The other region that holds this signal (mirrored here by "
+            "federation); null for this region's own"
+        },
+    )
     created_at = fields.DateTime(data_key="createdAt")
     active_until = fields.DateTime(data_key="activeUntil")
     archived_at = fields.DateTime(data_key="archivedAt", allow_none=True)
@@ -75,6 +90,14 @@ class ReportedSignalSchema(Schema):
 class ReportedParticipantSchema(Schema):
     organisation = fields.String(attribute="organisation.name")
     sector = fields.Enum(domain.Sector, by_value=True, attribute="organisation.sector")
+    region = fields.String(
+        attribute="organisation.region",
+        allow_none=True,
+        metadata={
+            "description": "The other region this participant works in (federation); null "
+            "for this region's own"
+        },
+    )
     since = fields.Date()
     is_regisseur = fields.Boolean(data_key="isRegisseur")
 

@@ -9,6 +9,7 @@ leads to the verwijsindex, where the reader logs in and sees what they are entit
 from __future__ import annotations
 
 import html
+import re
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from enum import StrEnum
@@ -122,19 +123,39 @@ TEXTS: dict[MailKind, tuple[str, tuple[str, ...]]] = {
 }
 
 
+# Federation (docs/federation.md, point 5): a match mail whose colleagues include professionals
+# of another region says so; `{regions}` is filled with the regions' names (the names of
+# verwijsindex instances, saying nothing about the child or the people involved).
+OTHER_REGIONS = (
+    "Een of meer van deze collega's werken in een andere regio ({regions}). U ziet hen met "
+    "hun contactgegevens in de verwijsindex; hun eigen regio informeert hen."
+)
+_REGION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
 def build_mail(
-    kind: MailKind, *, to: str, sender: str, link: str, count: int | None = None
+    kind: MailKind,
+    *,
+    to: str,
+    sender: str,
+    link: str,
+    count: int | None = None,
+    regions: tuple[str, ...] = (),
 ) -> EmailMessage:
     """A multipart/alternative mail (text and HTML, UTF-8) of `kind`, pointing at `link`.
 
     `link` must be an absolute http(s) URL and, like everything in a mail, must not identify a
-    child: pass a link to a match or signal id, never to anything carrying a BSN.
+    child: pass a link to a match or signal id, never to anything carrying a BSN. `regions`
+    (match mails only) names the other regions whose professionals take part.
     """
     if urlsplit(link).scheme not in ("https", "http") or not urlsplit(link).netloc:
         raise ValueError("mail link must be an absolute http(s) URL")
     subject, texts = TEXTS[kind]
-    # Only a number is ever filled in (`{count}`); every other text is fixed.
+    # Only a number is ever filled in (`{count}`), and region names; every other text is fixed.
     paragraphs = tuple(p.replace("{count}", str(count or 0)) for p in texts)
+    named = [r for r in regions if _REGION_NAME.match(r)]
+    if named and kind in (MailKind.MATCH_CREATED, MailKind.MATCH_GROWN):
+        paragraphs += (OTHER_REGIONS.replace("{regions}", ", ".join(named)),)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender

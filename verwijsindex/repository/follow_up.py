@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from verwijsindex.domain import SignalStatus
 from verwijsindex.models import FollowUpRow, MatchSignalRow, SignalRow
 from verwijsindex.repository.base import RepositoryBase
+from verwijsindex.repository.federated import local_signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +97,12 @@ class FollowUpRepository(RepositoryBase):
                 ),
             )
             .where(
+                # A mirrored participant is reminded by its home region, not from here.
+                local_signal(),
                 or_(
                     FollowUpRow.match_id.is_(None),
                     and_(FollowUpRow.followed_up_at.is_(None), FollowUpRow.reminded_at.is_(None)),
-                )
+                ),
             )
             .group_by(MatchSignalRow.match_id, SignalRow.professional_id)
             .having(joined < joined_before)
@@ -159,6 +162,7 @@ class FollowUpRepository(RepositoryBase):
             .where(
                 SignalRow.review_on < today,
                 SignalRow.status == SignalStatus.ACTIVE.value,
+                local_signal(),
                 SignalRow.postponement_reason.is_not(None),
                 or_(
                     SignalRow.review_reminded_for.is_(None),

@@ -24,6 +24,7 @@ from verwijsindex.models import (
     SignalRow,
 )
 from verwijsindex.repository.base import RepositoryBase
+from verwijsindex.repository.federated import local_signal
 
 
 class LifecycleRepository(RepositoryBase):
@@ -44,7 +45,7 @@ class LifecycleRepository(RepositoryBase):
             )
             .order_by(SignalRow.created_at.desc(), SignalRow.id.desc())
         ).all()
-        return [(s, Organisation(o.id, o.name, Sector(o.sector))) for s, o in rows]
+        return [(s, Organisation(o.id, o.name, Sector(o.sector), region=o.region)) for s, o in rows]
 
     def mark_history_shown(self, signal_id: uuid.UUID, now: datetime) -> bool:
         """Record that the signal's history is being shown; False when it already was.
@@ -73,7 +74,7 @@ class LifecycleRepository(RepositoryBase):
             .where(or_(SignalRow.child_pseudonym == pseudonym, SignalRow.id.in_(naming)))
             .order_by(SignalRow.created_at.desc(), SignalRow.id.desc())
         ).all()
-        return [(s, Organisation(o.id, o.name, Sector(o.sector))) for s, o in rows]
+        return [(s, Organisation(o.id, o.name, Sector(o.sector), region=o.region)) for s, o in rows]
 
     def children_of_signals(self, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
         """Each signal's child pseudonym (which child a match member is about)."""
@@ -99,7 +100,9 @@ class LifecycleRepository(RepositoryBase):
             .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
             .where(ProfessionalRow.id.in_(wanted))
         ).all()
-        return {pid: Organisation(o.id, o.name, Sector(o.sector)) for pid, o in rows}
+        return {
+            pid: Organisation(o.id, o.name, Sector(o.sector), region=o.region) for pid, o in rows
+        }
 
     # --- lifecycle sweeps ----------------------------------------------------------------
 
@@ -143,7 +146,8 @@ class LifecycleRepository(RepositoryBase):
         return list(
             self.session.scalars(
                 select(SignalRow)
-                .where(due)
+                # Mirrored signals: their home region runs their lifecycle.
+                .where(due, local_signal())
                 .order_by(order, SignalRow.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True, key_share=True)

@@ -128,6 +128,7 @@ class SqlMatchStore:
                 ProfessionalRow.organisation_id,
                 OrganisationRow.sector,
                 SignalRow.gemeente,
+                OrganisationRow.region,
             )
             .outerjoin(SignalParentRow, SignalParentRow.signal_id == SignalRow.id)
             .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
@@ -139,7 +140,7 @@ class SqlMatchStore:
         with_history: set[str] = set()
         for row in rows:
             signal_id, professional_id, child, created_at, status, parent = row[:6]
-            organisation_id, sector, gemeente = row[6:]
+            organisation_id, sector, gemeente, region = row[6:]
             if status != ACTIVE:
                 with_history.add(child)
                 continue
@@ -147,7 +148,7 @@ class SqlMatchStore:
                 parents_of[signal_id].add(parent)
             facts[signal_id] = (professional_id, child, created_at)
             self._owners[signal_id] = SignalOwner(
-                professional_id, organisation_id, sector, gemeente
+                professional_id, organisation_id, sector, gemeente, region
             )
         return Surroundings(
             active=[

@@ -27,6 +27,7 @@ from verwijsindex.models import (
     WebhookSubscriptionRow,
 )
 from verwijsindex.repository.base import RepositoryBase
+from verwijsindex.repository.federated import local_organisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,9 @@ class Standing:
 
 
 def _organisation(row: OrganisationRow) -> Organisation:
-    return Organisation(row.id, row.name, Sector(row.sector), row.default_gemeente)
+    return Organisation(
+        row.id, row.name, Sector(row.sector), row.default_gemeente, region=row.region
+    )
 
 
 class PeopleRepository(RepositoryBase):
@@ -76,7 +79,7 @@ class PeopleRepository(RepositoryBase):
         self, organisation_id: uuid.UUID, gemeente: str | None
     ) -> Organisation | None:
         row = self.session.get(OrganisationRow, organisation_id)
-        if row is None:
+        if row is None or row.region is not None:
             return None
         row.default_gemeente = gemeente
         self.session.flush()
@@ -84,7 +87,9 @@ class PeopleRepository(RepositoryBase):
 
     def organisation_named(self, name: str) -> Organisation | None:
         row = self.session.scalar(
-            select(OrganisationRow).where(OrganisationRow.name == name).limit(1)
+            select(OrganisationRow)
+            .where(OrganisationRow.name == name, local_organisation())
+            .limit(1)
         )
         return _organisation(row) if row else None
 
@@ -101,8 +106,10 @@ class PeopleRepository(RepositoryBase):
         return [found[i] for i in ids]
 
     def organisation(self, organisation_id: uuid.UUID) -> Organisation | None:
+        """One of this region's own organisations (another region's, mirrored by
+        federation, is not managed here: no people, clients or settings are added to it)."""
         row = self.session.get(OrganisationRow, organisation_id)
-        return _organisation(row) if row else None
+        return _organisation(row) if row is not None and row.region is None else None
 
     def add_professional(
         self,
@@ -212,17 +219,22 @@ class PeopleRepository(RepositoryBase):
     # --- the beheerder's directory ------------------------------------------------------
 
     def organisations(self) -> list[Organisation]:
-        """By name."""
+        """This region's own, by name (not those mirrored from other regions)."""
         rows = self.session.scalars(
-            select(OrganisationRow).order_by(OrganisationRow.name, OrganisationRow.id)
+            select(OrganisationRow)
+            .where(local_organisation())
+            .order_by(OrganisationRow.name, OrganisationRow.id)
         )
         return [_organisation(r) for r in rows]
 
     def professionals_in(self, organisation_id: uuid.UUID | None) -> list[Professional]:
         """Of one organisation, or of all; by organisation, then name. Names are stored
-        encrypted, so they are sorted here, after opening them."""
-        statement = select(ProfessionalRow, OrganisationRow).join(
-            OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id
+        encrypted, so they are sorted here, after opening them. This region's own people
+        only: another region's, mirrored by federation, are not managed or listed here."""
+        statement = (
+            select(ProfessionalRow, OrganisationRow)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
+            .where(local_organisation())
         )
         if organisation_id is not None:
             statement = statement.where(ProfessionalRow.organisation_id == organisation_id)
@@ -240,7 +252,13 @@ class PeopleRepository(RepositoryBase):
         wanted = sorted(set(professional_ids))
         rows = self.session.execute(
             select(ProfessionalRow.id, ProfessionalRow.roles, ProfessionalRow.active)
-            .where(ProfessionalRow.id.in_(wanted))
+            # Another region's people (federation) get no roles here: as if absent.
+            .where(
+                ProfessionalRow.id.in_(wanted),
+                ProfessionalRow.organisation_id.in_(
+                    select(OrganisationRow.id).where(local_organisation())
+                ),
+            )
             .order_by(ProfessionalRow.id)
             .with_for_update()
         ).all()

@@ -31,6 +31,7 @@ from verwijsindex.models import (
     SignalRow,
 )
 from verwijsindex.repository.base import RepositoryBase
+from verwijsindex.repository.federated import local_signal
 
 FollowUpState = Literal["overdue", "open", "done"]
 
@@ -130,7 +131,12 @@ class RegieRepository(RepositoryBase):
                     FollowUpRow.professional_id == SignalRow.professional_id,
                 ),
             )
-            .where(MatchSignalRow.match_id == MatchRow.id, FollowUpRow.followed_up_at.is_(None))
+            .where(
+                MatchSignalRow.match_id == MatchRow.id,
+                FollowUpRow.followed_up_at.is_(None),
+                # Another region's mirrored participant is followed up there, not here.
+                local_signal(),
+            )
         )
         if joined_before is not None:
             query = query.where(MatchSignalRow.linked_at < joined_before)
@@ -232,6 +238,8 @@ class RegieRepository(RepositoryBase):
                 OrganisationRow.sector,
                 FollowUpRow.followed_up_at,
             )
+            # Another region's mirrored participants count in their own region's rate.
+            .where(local_signal())
             .having(joined >= joined_from, joined < joined_until)
         )
         if gemeenten is not None:

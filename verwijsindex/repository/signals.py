@@ -81,6 +81,9 @@ class SignalOwner:
     organisation_id: uuid.UUID
     sector: str
     gemeente: str | None = None
+    # Set for a mirrored signal (federation): the region its professional works in. They
+    # hear nothing from this region (their own region mails them); see `services.notifications`.
+    region: str | None = None
 
 
 Row = TypeVarTuple("Row")
@@ -120,12 +123,13 @@ class SignalRepository(RepositoryBase):
                 ProfessionalRow.organisation_id,
                 OrganisationRow.sector,
                 SignalRow.gemeente,
+                OrganisationRow.region,
             )
             .join(ProfessionalRow, ProfessionalRow.id == SignalRow.professional_id)
             .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
             .where(SignalRow.id.in_(wanted))
         ).all()
-        return {s: SignalOwner(p, o, sector, g) for s, p, o, sector, g in rows}
+        return {s: SignalOwner(p, o, sector, g, r) for s, p, o, sector, g, r in rows}
 
     def add_signal(self, row: SignalRow, parents: Sequence[str]) -> None:
         """Core inserts (the hot path): the ORM's unit-of-work bookkeeping is not needed for

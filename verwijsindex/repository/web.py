@@ -7,10 +7,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, or_, select, update
 
-from verwijsindex.models import InvitationRow, ProfessionalRow, WebSessionRow
+from verwijsindex.models import InvitationRow, OrganisationRow, ProfessionalRow, WebSessionRow
 from verwijsindex.repository.base import RepositoryBase
+from verwijsindex.repository.federated import local_organisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +40,19 @@ class WebSession:
 
 class WebRepository(RepositoryBase):
     def login_record_by_email(self, email: str) -> LoginRecord | None:
-        row = self.session.scalar(
-            select(ProfessionalRow).where(ProfessionalRow.email_lookup == self.email_lookup(email))
-        )
-        return self._login_record(row) if row is not None else None
+        return self._local_login_record(ProfessionalRow.email_lookup == self.email_lookup(email))
 
     def login_record(self, professional_id: uuid.UUID) -> LoginRecord | None:
-        row = self.session.get(ProfessionalRow, professional_id)
+        return self._local_login_record(ProfessionalRow.id == professional_id)
+
+    def _local_login_record(self, which: ColumnElement[bool]) -> LoginRecord | None:
+        """This region's own people only: another region's professionals, mirrored by
+        federation, log in (and are invited) in their own region, never here."""
+        row = self.session.scalar(
+            select(ProfessionalRow)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
+            .where(which, local_organisation())
+        )
         return self._login_record(row) if row is not None else None
 
     def _login_record(self, row: ProfessionalRow) -> LoginRecord:
@@ -161,7 +168,10 @@ class WebRepository(RepositoryBase):
     def backfill_email_lookups(self) -> int:
         """Give people created before e-mail lookups existed theirs; returns how many."""
         rows = self.session.scalars(
-            select(ProfessionalRow).where(ProfessionalRow.email_lookup.is_(None))
+            select(ProfessionalRow)
+            .join(OrganisationRow, OrganisationRow.id == ProfessionalRow.organisation_id)
+            # Another region's professionals, mirrored by federation, never log in here.
+            .where(ProfessionalRow.email_lookup.is_(None), local_organisation())
         ).all()
         for row in rows:
             email = self._open("professionals", row.id, "email", row.email_enc)

@@ -45,7 +45,7 @@ def personal_token(core: Core, professional_id: uuid.UUID) -> str:
     Whatever hands a token to a person uses `issue_personal_token`."""
     with core.transaction(write=False) as tx:
         professional = tx.people.professional(professional_id)
-    if professional is None or not professional.active:
+    if professional is None or not professional.active or professional.organisation.is_remote:
         raise Unauthenticated("No active professional with that id.")
     return core.tokens.issue("personal", professional.id, PERSONAL_AZP, core.now())
 
@@ -65,7 +65,8 @@ def issue_personal_token(
     entry = replace(TOKEN_ISSUE, object_id=professional_id)
     with core.transaction(write=True) as tx:
         professional = tx.people.professional(professional_id)
-        if professional is None or not professional.active:
+        # A mirrored professional of another region (federation) logs in there, not here.
+        if professional is None or not professional.active or professional.organisation.is_remote:
             raise Unauthenticated("No active professional with that id.")
         oversight = professional.roles - SYSTEM_TOKEN_ROLES
         if oversight and not allow_oversight:

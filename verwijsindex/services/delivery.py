@@ -258,6 +258,7 @@ class Worker:
                         sender=self.core.settings.sender_address,
                         link=self._link(delivery),
                         count=self._count(delivery),
+                        regions=self._regions(delivery),
                     )
                 )
             else:
@@ -274,6 +275,12 @@ class Worker:
         """The one number a mail may carry (signals left behind), if any."""
         count = json.loads(delivery.payload).get("count")
         return None if count is None else int(count)
+
+    @staticmethod
+    def _regions(delivery: Delivery) -> tuple[str, ...]:
+        """Federation: the other regions a match mail names (`services.notifications`)."""
+        named = json.loads(delivery.payload).get("regions")
+        return tuple(str(named).split(",")) if named else ()
 
     def _link(self, delivery: Delivery) -> str:
         """Where the mail's reader looks: the match or the signal in the web UI, by id."""

@@ -40,6 +40,8 @@ class EarlierSignal:
     sector: Sector
     created_at: datetime
     archived_at: datetime
+    # The other region that holds it (a mirrored signal, docs/federation.md point 6).
+    region: str | None = None
 
 
 @records_refusals
@@ -71,6 +73,7 @@ def signal_history(core: Core, actor: Actor, signal_id: uuid.UUID) -> list[Earli
                 # Closing sets archived_at; archiving by expiry may leave it unset, and then
                 # the signal stopped being active at active_until.
                 archived_at=signal.archived_at or signal.active_until,
+                region=organisation.region,
             )
             for signal, organisation in tx.lifecycle.archived_signals_on(
                 row.child_pseudonym, excluding=row.id

@@ -10,6 +10,7 @@ from verwijsindex import domain
 from verwijsindex.audit import AuditEntry
 from verwijsindex.db import with_retries
 from verwijsindex.domain import (
+    Conflict,
     Forbidden,
     InvalidInput,
     Match,
@@ -96,6 +97,28 @@ def get_match(core: Core, actor: Actor, match_id: uuid.UUID) -> Match:
     return match[0]
 
 
+def _refuse_remote_regisseur(details: MatchDetails, professional_id: uuid.UUID) -> None:
+    """Designation stays within a region (docs/federation.md, point 7): each region holds
+    its own match object and its regievoerders oversee only their own professionals, so a
+    mirrored participant of another region cannot be this region's procesregisseur."""
+    person = details.people.get(professional_id)
+    region = person[1].region if person is not None else None
+    if region is not None:
+        entry = AuditEntry(
+            "match:designate-regisseur", "match", details.match.id, None, [professional_id]
+        )
+        raise Refusal(
+            Conflict(
+                f"This professional works in another region ({region}): a procesregisseur is "
+                "designated within one region. Agree by phone who coordinates; their region "
+                "designates its own. / Deze professional werkt in een andere regio "
+                f"({region}): een procesregisseur wordt binnen een regio aangewezen. Spreek "
+                "telefonisch af wie de regie neemt."
+            ),
+            entry,
+        )
+
+
 @records_refusals
 def designate_regisseur(
     core: Core, actor: Actor, match_id: uuid.UUID, professional_id: uuid.UUID
@@ -106,7 +129,8 @@ def designate_regisseur(
     def attempt() -> Match:
         with core.transaction(write=True, actor=actor) as tx:
             tx.matches.lock_match(match_id)
-            match = _participating(tx, actor, match_id, "match:designate-regisseur").match
+            details = _participating(tx, actor, match_id, "match:designate-regisseur")
+            match = details.match
             if all(pid != professional_id for _, pid, _ in match.members):
                 raise InvalidInput(
                     [
@@ -115,6 +139,7 @@ def designate_regisseur(
                         )
                     ]
                 )
+            _refuse_remote_regisseur(details, professional_id)
             if match.regisseur_id != professional_id:  # a repeated PUT announces nothing new
                 tx.matches.set_regisseur(match_id, professional_id)
                 tx.emit(RegisseurDesignated(match_id, professional_id))

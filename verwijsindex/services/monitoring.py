@@ -111,20 +111,23 @@ def _monitored(tx: Transaction, found: list[MatchDetails], cut: datetime) -> lis
         for pid, first_signal in match.participants_since():
             since = joined.get((match.id, pid), first_signal)
             done_at = details.followed_up.get(pid)
+            # Another region's participant (federation) is followed up by that region.
+            remote = people[pid].organisation.is_remote
             participants.append(
                 MonitoredParticipant(
                     professional=people[pid],
                     since=since,
                     is_regisseur=pid == match.regisseur_id,
                     followed_up_at=done_at,
-                    overdue=done_at is None and since < cut,
+                    overdue=done_at is None and since < cut and not remote,
                 )
             )
+        local = [p for p in participants if not p.professional.organisation.is_remote]
         state: FollowUpState = (
             "overdue"
-            if any(p.overdue for p in participants)
+            if any(p.overdue for p in local)
             else "open"
-            if any(p.followed_up_at is None for p in participants)
+            if any(p.followed_up_at is None for p in local)
             else "done"
         )
         check = checks.get(match.id)

@@ -23,7 +23,10 @@ Who hears what:
 - the regievoerders whose gemeenten a new or grown match touches, and those of the new
   gemeente of a child that moved, get a mail (`services.regie_notices`);
 - a transaction with `tx.mail` False (a migration's bulk import) stages no e-mails at all,
-  only the webhooks.
+  only the webhooks;
+- federation (docs/federation.md, point 5): a mirrored participant of another region
+  (`SignalOwner.region`) gets no mail and its organisation no announcement here (their own
+  region tells them); a local participant's mail about a match with one names that region.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from verwijsindex.events import (
     WebhookEvent,
 )
 from verwijsindex.notify.mails import MailKind
-from verwijsindex.repository import Outgoing
+from verwijsindex.repository import Outgoing, SignalOwner
 from verwijsindex.services.regie_notices import regie_mails
 from verwijsindex.services.unit_of_work import Transaction
 
@@ -91,10 +94,13 @@ def stage_notifications(tx: Transaction) -> list[Announcement]:
     designated = [
         e.match_id for e in events if isinstance(e, RegisseurDesignated | RegisseurSteppedDown)
     ] + [m for e in events if isinstance(e, SignalTransferred) for m in e.match_ids]
-    participants = {
-        m.id: frozenset(pid for _, pid, _ in m.members)
-        for m in tx.match_views.stored_matches(designated)
-    }
+    stored = tx.match_views.stored_matches(designated)
+    participants = {m.id: frozenset(pid for _, pid, _ in m.members) for m in stored}
+    if any(o.region for o in known.values()) or stored:
+        # Only where federation mirrored someone in, or a regisseur event names a match's
+        # people: a registration's own statements stay as they are.
+        known = {**known, **tx.signal_owners(s for m in stored for s, _, _ in m.members)}
+    remote = {o.professional_id: o.region for o in known.values() if o.region is not None}
     for event in events:
         _notices_of(event, notices, owners, participants)
     notices.mails += regie_mails(tx, events, known)
@@ -102,10 +108,15 @@ def stage_notifications(tx: Transaction) -> list[Announcement]:
     # webhooks still go, so a source system hears of them as of any other change.
     outgoing = [
         Outgoing(EMAIL, kind.value, _json(payload), professional_id=professional_id)
-        for kind, professional_id, payload in notices.mails
-        if tx.mail
+        for kind, professional_id, payload in _naming_regions(notices.mails, events, known)
+        if tx.mail and professional_id not in remote
     ]
-    announcements = _announcements(tx, notices.hooks)
+    remote_organisations = {o.organisation_id for o in known.values() if o.region is not None}
+    announcements = [
+        a
+        for a in _announcements(tx, notices.hooks)
+        if a.organisation_id not in remote_organisations
+    ]
     outgoing += _webhook_calls(tx, announcements, tx.now)
     tx.outbox.queue(outgoing, tx.now)
     return announcements
@@ -164,6 +175,38 @@ def _notices_of(
             notices.mail(
                 MailKind.SIGNALS_LEFT_BEHIND, coordinators, professionalId=left, count=count
             )
+
+
+def _naming_regions(
+    mails: list[tuple[MailKind, uuid.UUID, dict[str, str]]],
+    events: list[Event],
+    known: dict[uuid.UUID, SignalOwner],
+) -> list[tuple[MailKind, uuid.UUID, dict[str, str]]]:
+    """A mail about a new or grown match with participants of other regions names those
+    regions (`regions`, comma-separated): the reader knows to look for a colleague elsewhere.
+    A region's name says nothing about the child or anyone involved."""
+    regions: dict[str, str] = {}
+    for event in events:
+        if isinstance(event, MatchChanged):
+            named = sorted({r for s in event.after if (r := _region_of(known, s)) is not None})
+            if named:
+                regions[str(event.match_id)] = ",".join(named)
+    if not regions:
+        return mails
+    return [
+        (kind, to, {**payload, "regions": regions[payload["matchId"]]})
+        if kind in _MATCH_MAILS and payload.get("matchId") in regions
+        else (kind, to, payload)
+        for kind, to, payload in mails
+    ]
+
+
+_MATCH_MAILS = frozenset({MailKind.MATCH_CREATED, MailKind.MATCH_GROWN})
+
+
+def _region_of(known: dict[uuid.UUID, SignalOwner], signal_id: uuid.UUID) -> str | None:
+    owner = known.get(signal_id)
+    return owner.region if owner is not None else None
 
 
 def _announcements(tx: Transaction, hooks: list[_Hook]) -> list[Announcement]:

@@ -16,7 +16,8 @@ professional's organisation:
   its participants then. A match between a school and a youth-care team adds one to
   `onderwijs` and one to `jeugdhulp`, so the sum over sectors is not the number of matches.
   Growing, shrinking and dissolving count nothing; a match split off another one when a
-  family falls apart is a new match and counts.
+  family falls apart is a new match and counts. Mirrored signals of other regions
+  (federation) count nowhere here: only this region's sectors of a cross-region match.
 
 Each count also carries a gemeente (CBS code): a signal its own (as registered, the
 organisation's default included); a match the gemeente of the signal whose registration
@@ -80,7 +81,8 @@ def count_statistics(tx: Transaction) -> None:
     if not registered and not created:
         return
     owners = tx.signal_owners([*registered, *(s for c in created for s in c.after)])
-    sector_of = {s: o.sector for s, o in owners.items()}
+    # Another region's mirrored participants (federation) are counted by their own region.
+    sector_of = {s: o.sector for s, o in owners.items() if o.region is None}
     this_month = _month_of(tx.now)
     counts: dict[date, Counter[tuple[str, str, str | None]]] = defaultdict(Counter)
     for event in events.values():

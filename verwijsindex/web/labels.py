@@ -19,6 +19,15 @@ ROLES_NL = {
 }
 
 # Where an action came from (audit.RequestContext.source), the first part of a stored code.
+# Federation (docs/federation.md, point 5): a participant or signal of another region says
+# which region holds it, e.g. "andere regio: regio-b".
+OTHER_REGION_NL = "andere regio"
+
+
+def other_region_nl(region: str) -> str:
+    return f"{OTHER_REGION_NL}: {region}"
+
+
 SOURCES_NL = {
     "api": "via de API",
     "web": "via de website",

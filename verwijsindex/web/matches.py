@@ -11,7 +11,7 @@ import uuid
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from verwijsindex.domain import InvalidInput, Match, Role
+from verwijsindex.domain import Conflict, InvalidInput, Match, Role
 from verwijsindex.services import matches as match_service
 from verwijsindex.services import signals as signal_service
 from verwijsindex.web import forms
@@ -35,6 +35,11 @@ NOTICES = {
     "niet-opgevolgd": "De match staat weer als niet opgevolgd.",
 }
 NOT_A_PARTICIPANT = "Kies een van de betrokken professionals als procesregisseur."
+# docs/federation.md, point 7: designation stays within a region.
+OTHER_REGION_REGISSEUR = (
+    "Een professional uit een andere regio kan hier geen procesregisseur zijn: elke regio "
+    "wijst binnen de eigen regio aan. Spreek telefonisch af wie de regie neemt."
+)
 UNKNOWN_ACTION = "Deze handeling is niet bekend. Laad de pagina opnieuw en probeer het nog eens."
 
 
@@ -86,6 +91,9 @@ def designate(match_id: uuid.UUID) -> Response:
     except InvalidInput:
         match = match_service.get_match(core(), actor(), match_id)
         return _match_page(match, 400, NOT_A_PARTICIPANT)
+    except Conflict:
+        match = match_service.get_match(core(), actor(), match_id)
+        return _match_page(match, 409, OTHER_REGION_REGISSEUR)
     return redirect(url_for(".show", match_id=match_id, melding="regisseur"), 303)
 
 

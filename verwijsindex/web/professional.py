@@ -16,6 +16,7 @@ from flask import request
 
 from verwijsindex.domain import PostponementReason, SignalStatus
 from verwijsindex.dutch import MATCH_TYPES, SECTORS, datum, tijdstip
+from verwijsindex.web.labels import other_region_nl
 
 SECTORS_NL = SECTORS
 MATCH_TYPES_NL = MATCH_TYPES
@@ -42,6 +43,7 @@ def template_helpers() -> dict[str, Any]:
         "match_type_nl": lambda kind: MATCH_TYPES_NL.get(kind, str(kind)),
         "status_nl": lambda status: STATUSES_NL.get(status, str(status)),
         "reason_label": lambda reason: REASONS_NL.get(reason, "") if reason else "",
+        "andere_regio": other_region_nl,
     }
 
 
