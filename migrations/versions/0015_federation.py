@@ -65,6 +65,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_federation_pseudonyms_element"), ["element"], unique=False
         )
+        batch_op.create_index(
+            "ix_federation_pseudonyms_pending",
+            ["created_at"],
+            unique=False,
+            sqlite_where=sa.text("blinded IS NOT NULL"),
+            postgresql_where=sa.text("blinded IS NOT NULL"),
+        )
 
     op.create_table(
         "federation_published",
@@ -227,6 +234,7 @@ def downgrade() -> None:
     op.drop_table("federation_seen_tokens")
     op.drop_table("federation_published")
     with op.batch_alter_table("federation_pseudonyms", schema=None) as batch_op:
+        batch_op.drop_index("ix_federation_pseudonyms_pending")
         batch_op.drop_index(batch_op.f("ix_federation_pseudonyms_element"))
 
     op.drop_table("federation_pseudonyms")

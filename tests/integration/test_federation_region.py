@@ -23,7 +23,9 @@ from tests.conftest import (
     FakeClock,
     World,
 )
+from tests.federation_processes import valid_bsn
 from tests.federation_standins import Standins, standins
+from tests.sql_statements import watch_statements
 from verwijsindex.federation import oprf
 from verwijsindex.federation.identity import Identity, b64url, public_pem, signing_key
 from verwijsindex.federation.settings import FederationSettings
@@ -128,6 +130,21 @@ def test_the_worker_has_the_key_holder_evaluate_and_clears_the_blinds(fed: Fed) 
         assert row.blinded is None and row.blind_enc is None
     sent = fed.s.keyholder.bodies("/federation/v1/evaluate")
     assert sent and all(fed.element(b) not in sent[0]["blindedElements"] for b in (CHILD_BSN,))
+
+
+def test_evaluating_a_new_registration_does_not_walk_every_stored_pseudonym(fed: Fed) -> None:
+    """Regression (bench.federation, 1 M signals: 5.6 s until a cross-region match showed):
+    after each evaluation the worker re-read every stored pseudonym to look for ones on an
+    older key version. Only a newer key version is a reason to."""
+    for number in range(3):
+        fed.anna.signal(valid_bsn(number))
+    fed.sync.run_until_idle()
+    fed.bert.signal(CHILD_BSN)
+    with watch_statements(fed.core.database.engine) as log:
+        fed.sync.run_round(notices=False)
+    walks = [s for s in log.statements if "local_pseudonym >" in " ".join(s.sql.split())]
+    assert walks == [], log.describe()
+    assert fed.rows("SELECT element FROM federation_pseudonyms WHERE element IS NULL") == []
 
 
 def test_publish_names_the_child_its_parents_and_state_and_gone_after_erasure(fed: Fed) -> None:

@@ -212,8 +212,9 @@ class FederationRepository(RepositoryBase):
         ).all()
         return {str(r[0]): r[1] for r in rows}
 
-    def known_elements(self, after: str, limit: int) -> list[tuple[str, str, int]]:
-        """(local, element, key version) of evaluated pseudonyms, in pages (re-keying)."""
+    def known_elements(self, after: str, limit: int, below: int) -> list[tuple[str, str, int]]:
+        """(local, element, key version) of evaluated pseudonyms on a key version below
+        `below`, in pages (re-keying)."""
         rows = self.session.execute(
             select(
                 FederationPseudonymRow.local_pseudonym,
@@ -222,6 +223,7 @@ class FederationRepository(RepositoryBase):
             )
             .where(
                 FederationPseudonymRow.element.is_not(None),
+                FederationPseudonymRow.key_version < below,
                 FederationPseudonymRow.local_pseudonym > after,
             )
             .order_by(FederationPseudonymRow.local_pseudonym)
