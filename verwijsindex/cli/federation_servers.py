@@ -4,8 +4,6 @@ region does; every command but `serve` migrates the database first."""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from verwijsindex.cli.base import EXIT_INVALID, emit, fail, main, print_table
-from verwijsindex.cli.setup import GUNICORN_SAFETY_OPTIONS, port_in_use
+from verwijsindex.cli.setup import exec_gunicorn, port_in_use
 from verwijsindex.federation.server_admin import (
     AdminError,
     Installation,
@@ -52,24 +50,8 @@ def _serve(mode: str, host: str, port: int, workers: int | None) -> None:
         prepare(mode)
     except AdminError as error:
         fail(str(error), error.code)
-    worker_count = workers or (2 * (os.cpu_count() or 1) + 1)
     click.echo(f"verwijsindex {mode}: serving on http://{host}:{port}")
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execvp(  # noqa: S606 - replacing this process with gunicorn is the point
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"{host}:{port}",
-            "--workers",
-            str(worker_count),
-            *GUNICORN_SAFETY_OPTIONS,
-            f"verwijsindex.federation.server_wsgi:{mode}()",
-        ],
-    )
+    exec_gunicorn(host, port, workers, f"verwijsindex.federation.server_wsgi:{mode}()")
 
 
 def _serve_options(port: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

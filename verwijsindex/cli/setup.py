@@ -9,6 +9,7 @@ import shutil
 import socket
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -145,6 +146,18 @@ def serve(demo: bool, host: str, port: int, workers: int | None, with_worker: bo
                 click.echo(load_demo(core, settings.base_url, invoked_as()))
             except DemoRefused as refused:
                 fail(str(refused), EXIT_INVALID)
+    exec_gunicorn(
+        host,
+        port,
+        workers,
+        *(["--config", "python:verwijsindex.gunicorn_hooks"] if with_worker else []),
+        "verwijsindex.wsgi:app",
+    )
+
+
+def exec_gunicorn(host: str, port: int, workers: int | None, *arguments: str) -> NoReturn:
+    """Replace this process with gunicorn on host:port with the safety options (the
+    service, the hub and the key holder alike); `arguments` end with the app."""
     worker_count = workers or (2 * (os.cpu_count() or 1) + 1)
     # exec replaces this process with its unflushed buffers: into a pipe or file (`make demo
     # | tee demo.txt`), the demo's instructions would be lost.
@@ -161,8 +174,7 @@ def serve(demo: bool, host: str, port: int, workers: int | None, with_worker: bo
             "--workers",
             str(worker_count),
             *GUNICORN_SAFETY_OPTIONS,
-            *(["--config", "python:verwijsindex.gunicorn_hooks"] if with_worker else []),
-            "verwijsindex.wsgi:app",
+            *arguments,
         ],
     )
 
