@@ -65,6 +65,13 @@ class Pseudonymiser:
         return hmac.new(self._key, b"idempotency-key:" + key.encode(), hashlib.sha256).hexdigest()
 
 
+def federation_input(bsn: Bsn) -> bytes:
+    """The OPRF input of a BSN for federation (docs/federation.md, "Pseudonyms"): its nine
+    digits, which the region blinds at once (`federation/staged.py`) and never stores. Here,
+    so that this module stays the only code that looks inside a BSN."""
+    return bsn.reveal().encode("ascii")
+
+
 def lock_id(pseudonym: str) -> int:
     """A signed 64-bit number for a PostgreSQL advisory lock on one person.
 

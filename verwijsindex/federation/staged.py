@@ -1,7 +1,7 @@
 """Blinding on the request path (docs/federation.md, "Pseudonyms" and "What a region does" 1).
 
 Where a BSN becomes a local pseudonym for a signal, a federating region also blinds it:
-`B = r·H(bsn)` with a fresh scalar `r`, local and about 0.3 ms, no network. The blinded
+`B = r·H(bsn)` with a fresh scalar `r`, local and about 0.06 ms, no network. The blinded
 element and the blind wait in `federation_pseudonyms` until the worker has the key holder
 evaluate them. Together they give `H(bsn)`, an unkeyed hash of the BSN, so the blind is
 sealed with the field key as contact data is, bound to its row, and both are cleared once
@@ -17,6 +17,7 @@ from verwijsindex.crypto import FieldCipher
 from verwijsindex.domain import Bsn
 from verwijsindex.federation import oprf
 from verwijsindex.federation.identity import b64url
+from verwijsindex.pseudonym import federation_input
 
 TABLE = "federation_pseudonyms"
 
@@ -41,7 +42,7 @@ def stage(cipher: FieldCipher, people: Iterable[tuple[str, Bsn]]) -> tuple[Stage
     for local, bsn in people:
         if local in staged:
             continue
-        blinded = oprf.blind(bsn.reveal().encode("ascii"))
+        blinded = oprf.blind(federation_input(bsn))
         staged[local] = StagedPseudonym(
             local,
             b64url(blinded.blinded_element),
