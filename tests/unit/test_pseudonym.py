@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -242,3 +243,15 @@ def test_different_persons_get_different_lock_ids() -> None:
     assert lock_id(pseudonymiser.pseudonymise(Bsn(VALID_BSN))) != lock_id(
         pseudonymiser.pseudonymise(Bsn(OTHER_VALID_BSN))
     )
+
+
+def test_only_pseudonym_py_looks_inside_a_bsn() -> None:
+    """README and `domain.Bsn` promise that `pseudonym.py` is the only code that reads a
+    BSN's digits (`reveal()`); federation's blinding once did it elsewhere."""
+    package = Path(__file__).resolve().parents[2] / "verwijsindex"
+    callers = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if ".reveal()" in path.read_text(encoding="utf-8")
+    )
+    assert callers == ["pseudonym.py"]
