@@ -7,7 +7,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from verwijsindex import gemeenten
-from verwijsindex.api.schemas import PageQuerySchema, ProfessionalBriefSchema
+from verwijsindex.api.schemas import (
+    PageQuerySchema,
+    ProfessionalBriefSchema,
+    participant_region,
+)
 from verwijsindex.domain import MatchType, gemeente_problems
 from verwijsindex.services.monitoring import FOLLOW_UP_STATES
 
@@ -46,16 +50,7 @@ class MonitoredParticipantSchema(Schema):
     sector = fields.Function(lambda p: p.professional.organisation.sector.value)
     phone = fields.Function(lambda p: p.professional.phone)
     email = fields.Function(lambda p: p.professional.email)
-    region = fields.Function(
-        lambda p: p.professional.organisation.region,
-        allow_none=True,
-        metadata={
-            "type": "string",
-            "nullable": True,
-            "description": "The other region this participant works in (federation, contract "
-            "section 11); null for this region's own.",
-        },
-    )
+    region = participant_region()
     since = fields.DateTime(metadata={"description": "When this participant joined the match."})
     is_regisseur = fields.Boolean(data_key="isRegisseur")
     followed_up_at = fields.DateTime(

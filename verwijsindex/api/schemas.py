@@ -297,14 +297,10 @@ def _contact_of(participant: domain.Participant) -> dict[str, str] | None:
     }
 
 
-class ParticipantSchema(Schema):
-    professional_id = fields.Function(lambda p: str(p.professional.id), data_key="professionalId")
-    name = fields.Function(lambda p: p.professional.name)
-    organisation = fields.Function(lambda p: p.professional.organisation.name)
-    sector = fields.Function(lambda p: p.professional.organisation.sector.value)
-    phone = fields.Function(lambda p: p.professional.phone)
-    email = fields.Function(lambda p: p.professional.email)
-    region = fields.Function(
+def participant_region() -> fields.Function:
+    """A participant's region: the other region's name for a mirrored participant (federation,
+    contract section 11), null for this region's own; shared by every participant schema."""
+    return fields.Function(
         lambda p: p.professional.organisation.region,
         allow_none=True,
         metadata={
@@ -314,6 +310,16 @@ class ParticipantSchema(Schema):
             "section 11); null for this region's own.",
         },
     )
+
+
+class ParticipantSchema(Schema):
+    professional_id = fields.Function(lambda p: str(p.professional.id), data_key="professionalId")
+    name = fields.Function(lambda p: p.professional.name)
+    organisation = fields.Function(lambda p: p.professional.organisation.name)
+    sector = fields.Function(lambda p: p.professional.organisation.sector.value)
+    phone = fields.Function(lambda p: p.professional.phone)
+    email = fields.Function(lambda p: p.professional.email)
+    region = participant_region()
     since = fields.Date()
     is_regisseur = fields.Boolean(data_key="isRegisseur")
     followed_up_at = fields.DateTime(
